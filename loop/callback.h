@@ -1,0 +1,154 @@
+// Callback: a move-only `void()` callable with 24 bytes of inline storage, the unit of work of
+// the event loop's ready queue and timers.
+//
+//   corio::Callback cb([&count] { ++count; });
+//   cb();                                     // runs it; a Callback may run more than once
+//   corio::Callback resume(coroutine_handle);  // resuming a coroutine: no allocation
+//
+// Callables that fit in 24 bytes and move without throwing are stored inline (a coroutine
+// handle, a lambda capturing up to three pointers); larger ones are boxed on the heap.
+// Trivially copyable callables are relocated with memcpy, which keeps the ready queue's ring
+// buffer cheap to grow.
+//
+// Threading: a Callback is a value; it is not synchronized.
+// Ownership: a Callback owns its callable; destroying it destroys the callable without running it.
+// Errors: invoking an empty Callback is a bug (checked in debug builds).
+#ifndef CORIO_LOOP_CALLBACK_H_
+#define CORIO_LOOP_CALLBACK_H_
+
+#include <coroutine>
+#include <cstddef>
+#include <cstring>
+#include <new>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+namespace corio {
+
+class Callback {
+ public:
+  static constexpr std::size_t kInlineSize = 24;
+
+  Callback() noexcept = default;
+
+  template <typename F, typename D = std::decay_t<F>,
+            typename = std::enable_if_t<!std::is_same_v<D, Callback> && std::is_invocable_v<D&>>>
+  Callback(F&& f) {  // NOLINT(google-explicit-constructor): used like std::function
+    if constexpr (std::is_convertible_v<D, std::coroutine_handle<>>) {
+      // Any coroutine handle type: stored as the type-erased handle.
+      Construct<ResumeHandle>(ResumeHandle{std::coroutine_handle<>(f)});
+    } else {
+      Construct<D>(std::forward<F>(f));
+    }
+  }
+
+  Callback(Callback&& other) noexcept { MoveFrom(other); }
+  Callback& operator=(Callback&& other) noexcept {
+    if (this != &other) {
+      Reset();
+      MoveFrom(other);
+    }
+    return *this;
+  }
+  Callback(const Callback&) = delete;
+  Callback& operator=(const Callback&) = delete;
+  ~Callback() { Reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+
+  void operator()() { ops_->invoke(storage_); }
+
+  void Reset() noexcept {
+    if (ops_ != nullptr) {
+      if (ops_->manage != nullptr) ops_->manage(Op::kDestroy, storage_, nullptr);
+      ops_ = nullptr;
+    }
+  }
+
+  // The callable's type name (mangled), for diagnostics such as slow-callback reports.
+  const char* TypeName() const noexcept { return ops_ ? ops_->type_name() : "(empty)"; }
+
+ private:
+  enum class Op { kDestroy, kMove };
+  struct Ops {
+    void (*invoke)(void* storage);
+    // nullptr: the storage is trivially relocatable and destructible (memcpy, no destructor).
+    void (*manage)(Op op, void* storage, void* to);
+    const char* (*type_name)();
+  };
+
+  struct ResumeHandle {
+    std::coroutine_handle<> h;
+    void operator()() const { h.resume(); }
+  };
+
+  template <typename D>
+  static constexpr bool kInline = sizeof(D) <= kInlineSize &&
+                                  alignof(D) <= alignof(void*) &&
+                                  std::is_nothrow_move_constructible_v<D>;
+  static_assert(sizeof(void*) == 8, "Callback's layout assumes 64-bit pointers");
+
+  template <typename D>
+  static constexpr bool kTrivial = kInline<D> && std::is_trivially_copyable_v<D> &&
+                                   std::is_trivially_destructible_v<D>;
+
+  template <typename D>
+  static const char* TypeNameOf() {
+    return typeid(D).name();
+  }
+
+  template <typename D>
+  struct InlineOps {
+    static void Invoke(void* s) { (*std::launder(static_cast<D*>(s)))(); }
+    static void Manage(Op op, void* s, void* to) {
+      D* d = std::launder(static_cast<D*>(s));
+      if (op == Op::kMove) ::new (to) D(std::move(*d));
+      d->~D();
+    }
+    static constexpr Ops kOps = {&Invoke, kTrivial<D> ? nullptr : &Manage, &TypeNameOf<D>};
+  };
+
+  template <typename D>
+  struct BoxedOps {
+    static D*& Box(void* s) { return *std::launder(static_cast<D**>(s)); }
+    static void Invoke(void* s) { (*Box(s))(); }
+    static void Manage(Op op, void* s, void* to) {
+      if (op == Op::kMove) {
+        ::new (to) D*(Box(s));
+      } else {
+        delete Box(s);
+      }
+    }
+    static constexpr Ops kOps = {&Invoke, &Manage, &TypeNameOf<D>};
+  };
+
+  template <typename D, typename F>
+  void Construct(F&& f) {
+    if constexpr (kInline<D>) {
+      ::new (static_cast<void*>(storage_)) D(std::forward<F>(f));
+      ops_ = &InlineOps<D>::kOps;
+    } else {
+      ::new (static_cast<void*>(storage_)) D*(new D(std::forward<F>(f)));
+      ops_ = &BoxedOps<D>::kOps;
+    }
+  }
+
+  void MoveFrom(Callback& other) noexcept {
+    ops_ = other.ops_;
+    if (ops_ == nullptr) return;
+    if (ops_->manage == nullptr) {
+      std::memcpy(storage_, other.storage_, kInlineSize);
+    } else {
+      ops_->manage(Op::kMove, other.storage_, storage_);
+    }
+    other.ops_ = nullptr;
+  }
+
+  const Ops* ops_ = nullptr;
+  alignas(void*) unsigned char storage_[kInlineSize];
+};
+
+}  // namespace corio
+
+#endif  // CORIO_LOOP_CALLBACK_H_

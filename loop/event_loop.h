@@ -1,0 +1,281 @@
+// EventLoop: the reactor. One loop per thread runs callbacks, timers and fd readiness handlers.
+// It is asyncio's event loop for C++; the coroutine layer (//tasks) is built on it.
+//
+//   auto loop = corio::EventLoop::Create().value();
+//   loop->CallSoon([] { std::puts("first"); });
+//   corio::TimerHandle t = loop->CallLater(absl::Milliseconds(10), [&] { loop->Stop(); });
+//   std::thread([&] { loop->CallSoonThreadSafe([] { std::puts("from another thread"); }); }).detach();
+//   CHECK_OK(loop->Run());   // until Stop()
+//
+// Scheduling: each turn ("tick") polls I/O (without blocking when work is ready), runs the
+// timers that are due, then runs ready callbacks in FIFO order, up to a fairness budget
+// (Options::callbacks_per_tick) that bounds how long I/O waits behind a stream of callbacks.
+// Timers never fire early; wake-ups are rounded up to multiples of Options::timer_slack so that
+// timers close together share one wake-up.
+//
+// Threading: a loop belongs to the thread that runs it. CallSoonThreadSafe() and Stop() may be
+// called from any thread, at any time while the loop object exists (also while it is stopping
+// or stopped: the callback then runs when the loop next runs, or is destroyed with the loop).
+// Everything else is for the loop's own thread (or any thread while the loop is not running).
+// Ownership: the loop owns queued callbacks and timers; destroying it destroys them without
+// running them, detaches FdWatchers (they go quiet), removes signal handlers and destroys
+// loop-local state. Destroying a running loop is a bug (checked).
+// Errors: Create() fails with the errno of epoll/io_uring setup. Run*() fail with
+// FAILED_PRECONDITION when the loop is already running or another loop runs on this thread,
+// and with the poller's error if polling itself fails. A callback that throws does not stop
+// the loop: the exception is reported to the error handler as INTERNAL.
+#ifndef CORIO_LOOP_EVENT_LOOP_H_
+#define CORIO_LOOP_EVENT_LOOP_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "loop/callback.h"
+#include "loop/clock.h"
+#include "loop/io_events.h"
+#include "loop/poller.h"
+#include "loop/ready_queue.h"
+#include "loop/timer_queue.h"
+
+namespace corio {
+
+class EventLoop;
+class FdWatcher;
+
+namespace loop_internal {
+class SignalSet;
+}
+
+// A pending CallLater/CallAt timer. Copyable; Cancel() on the loop's thread. A handle must not
+// be used after its loop is destroyed.
+class TimerHandle {
+ public:
+  TimerHandle() = default;
+  // Returns true if the timer was pending and is now cancelled (its callback is destroyed
+  // without running); false if it already ran, was cancelled, or the handle is empty.
+  bool Cancel();
+  bool pending() const;
+
+ private:
+  friend class EventLoop;
+  TimerHandle(EventLoop* loop, loop_internal::TimerQueue::Id id) : loop_(loop), id_(id) {}
+  EventLoop* loop_ = nullptr;
+  loop_internal::TimerQueue::Id id_;
+};
+
+class EventLoop {
+ public:
+  enum class Backend { kEpoll, kIoUring };
+
+  struct Options {
+    // Default: $CORIO_LOOP_BACKEND ("epoll" or "io_uring") if set, else epoll.
+    std::optional<Backend> backend;
+    // Default (nullptr): SystemClock(). Not owned; must outlive the loop.
+    Clock* clock = nullptr;
+    // Timer wake-ups are rounded up to multiples of this (0: exact).
+    absl::Duration timer_slack = absl::Microseconds(50);
+    // Fairness: I/O is polled at least once per this many callbacks.
+    int callbacks_per_tick = 256;
+    // Debug mode: callbacks running longer than this are reported (0: off), like asyncio's
+    // slow-callback warning. Default reporter: one line on stderr.
+    absl::Duration slow_callback_threshold = absl::ZeroDuration();
+    absl::AnyInvocable<void(absl::Duration took, const char* callback_type)> on_slow_callback;
+  };
+
+  static absl::StatusOr<std::unique_ptr<EventLoop>> Create();
+  static absl::StatusOr<std::unique_ptr<EventLoop>> Create(Options options);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // The loop running on the calling thread, or nullptr.
+  static EventLoop* Current();
+
+  // Runs `f` on a later turn, after callbacks already queued. Loop thread only. Never runs
+  // `f` inline.
+  template <typename F>
+  void CallSoon(F&& f) {
+    ready_.Push(Callback(std::forward<F>(f)));
+  }
+
+  // Like CallSoon, from any thread. Wakes the loop if it is sleeping (one eventfd write per
+  // burst of calls).
+  void CallSoonThreadSafe(Callback cb);
+
+  TimerHandle CallLater(absl::Duration delay, Callback cb);
+  TimerHandle CallAt(absl::Time deadline, Callback cb);
+  absl::Time Now() const { return loop_internal::NanosToTime(NowNanos()); }
+
+  // Runs until Stop().
+  absl::Status Run();
+  // Runs until done() returns true (checked before the first turn and after each turn), or
+  // Stop().
+  absl::Status RunUntil(absl::FunctionRef<bool()> done);
+  // Runs turns until nothing is runnable without waiting: no ready callback, no due timer, no
+  // ready fd. Never sleeps and never advances a virtual clock. For tests.
+  absl::Status RunUntilIdle();
+  // Makes Run*() return after the current turn. Any thread. A Stop() while the loop is not
+  // running makes the next Run*() return after its first turn.
+  void Stop();
+
+  // Errors that no one awaited (a detached task's failure, a callback's exception) go here.
+  // Default: one line on stderr.
+  void SetErrorHandler(absl::AnyInvocable<void(const absl::Status&)> handler);
+  void ReportError(const absl::Status& error);
+
+  // Runs `handler` on this loop's thread each time signal `signo` arrives (self-pipe: any
+  // thread may receive it). One loop per signal per process; FAILED_PRECONDITION if another
+  // loop has it, INVALID_ARGUMENT for SIGKILL/SIGSTOP/out-of-range numbers.
+  absl::Status AddSignalHandler(int signo, absl::AnyInvocable<void()> handler);
+  // Restores the previous disposition. NOT_FOUND if this loop has no handler for `signo`.
+  absl::Status RemoveSignalHandler(int signo);
+
+  // State owned by the loop for layers above it (one T per loop, created on first use,
+  // destroyed before pending callbacks when the loop is destroyed). Loop thread only.
+  template <typename T>
+  T& Local() {
+    static const char key = 0;
+    if (void* p = FindLocal(&key)) return *static_cast<T*>(p);
+    T* obj = new T();
+    locals_.push_back(LocalEntry{&key, obj, [](void* p) { delete static_cast<T*>(p); }});
+    return *obj;
+  }
+
+  const char* backend_name() const { return poller_->name(); }
+  bool is_running() const { return running_; }
+  bool IsInLoopThread() const { return Current() == this; }
+  size_t ready_count() const { return ready_.size(); }
+  size_t timer_count() const { return timers_.size(); }
+  size_t fd_count() const { return active_fds_; }
+  // Pending work (ready + timers + fds), published each turn; any thread (for LoopGroup).
+  uint32_t load() const { return load_.load(std::memory_order_relaxed); }
+
+ private:
+  friend class TimerHandle;
+  friend class FdWatcher;
+  friend class loop_internal::SignalSet;
+
+  struct FdSlot {
+    int fd = -1;
+    uint32_t gen = 0;
+    uint32_t interest = 0;
+    bool active = false;   // registered (the handler may run)
+    bool release = false;  // stopped while its handler ran: free after it returns
+    FdWatcher* watcher = nullptr;
+    absl::AnyInvocable<void(uint32_t)> handler;
+  };
+  struct LocalEntry {
+    const void* key;
+    void* obj;
+    void (*destroy)(void*);
+  };
+
+  EventLoop(Options options, std::unique_ptr<loop_internal::Poller> poller, int wake_fd);
+
+  int64_t NowNanos() const {
+    return system_clock_ ? loop_internal::MonotonicNanos()
+                         : loop_internal::TimeToNanos(clock_->Now());
+  }
+  absl::Status RunLoop(int mode, absl::FunctionRef<bool()> done);
+  absl::StatusOr<bool> Tick(bool never_block);
+  absl::StatusOr<int> Poll(int64_t timeout_ns);
+  void Dispatch(const loop_internal::PollEvent& ev);
+  void DrainRemote();
+  void RunCallback(Callback& cb);
+  void ReportException();
+  void* FindLocal(const void* key);
+
+  // FdWatcher support.
+  absl::StatusOr<uint32_t> AddFd(int fd, uint32_t interest,
+                                 absl::AnyInvocable<void(uint32_t)> handler, FdWatcher* watcher);
+  absl::Status SetFdInterest(uint32_t slot, uint32_t interest);
+  void RemoveFd(uint32_t slot);
+  void FreeSlot(uint32_t slot);
+
+  Options options_;
+  Clock* const clock_;
+  const bool system_clock_;
+  const int64_t slack_ns_;
+  const int64_t slow_ns_;
+  const int budget_;
+  std::unique_ptr<loop_internal::Poller> poller_;
+
+  loop_internal::ReadyQueue ready_;
+  loop_internal::TimerQueue timers_;
+  int since_poll_ = 0;  // callbacks run since the last poll
+  bool running_ = false;
+  std::array<loop_internal::PollEvent, 256> events_;
+
+  std::deque<FdSlot> fd_slots_;  // deque: handlers stay put while new slots are added
+  std::vector<uint32_t> free_slots_;
+  std::vector<uint32_t> fd_owner_;  // fd -> slot + 1 (0: none)
+  size_t active_fds_ = 0;
+  uint32_t dispatching_ = ~0u;  // slot whose handler is running
+
+  // Cross-thread wake-up: a mutex-protected queue, an eventfd written only while the loop is
+  // parked in the poller (and once per wake-up).
+  const int wake_fd_;
+  std::mutex remote_mu_;
+  std::vector<Callback> remote_;  // guarded by remote_mu_
+  std::atomic<bool> remote_pending_{false};
+  std::atomic<bool> parked_{false};
+  std::atomic<bool> wake_pending_{false};
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<uint32_t> load_{0};
+
+  absl::AnyInvocable<void(const absl::Status&)> error_handler_;
+  std::unique_ptr<loop_internal::SignalSet> signals_;
+  std::vector<LocalEntry> locals_;
+};
+
+// Watches one fd for readiness on a loop. Move-only RAII handle: destroying it (or Stop())
+// unregisters the fd. Stop the watcher before closing the fd; a watcher whose fd was closed
+// first goes quiet, and a new watcher on the reused fd number works normally.
+//
+//   auto w = FdWatcher::Start(*loop, fd, io::kReadable, [&](uint32_t ready) { ... });
+//
+// The handler runs on the loop's thread with the ready bits (io::kError / io::kHangup are
+// reported whatever the interest). It may call SetInterest() or Stop() on its own watcher,
+// and start or stop others. Level-triggered by default: the handler runs again on the next
+// turn while the fd stays ready; with io::kEdgeTriggered it runs once per transition.
+class FdWatcher {
+ public:
+  using Handler = absl::AnyInvocable<void(uint32_t ready)>;
+
+  FdWatcher() = default;
+  FdWatcher(FdWatcher&& other) noexcept;
+  FdWatcher& operator=(FdWatcher&& other) noexcept;
+  ~FdWatcher() { Stop(); }
+
+  // Loop thread only (or while the loop is not running). Errors: the poller's (EBADF for a
+  // bad fd, EPERM for regular files with epoll).
+  static absl::StatusOr<FdWatcher> Start(EventLoop& loop, int fd, uint32_t interest,
+                                         Handler handler);
+  absl::Status SetInterest(uint32_t interest);
+  void Stop();
+
+  bool active() const { return loop_ != nullptr; }
+  EventLoop* loop() const { return loop_; }
+
+ private:
+  friend class EventLoop;
+  EventLoop* loop_ = nullptr;
+  uint32_t slot_ = 0;
+};
+
+}  // namespace corio
+
+#endif  // CORIO_LOOP_EVENT_LOOP_H_

@@ -1,0 +1,22 @@
+// Readiness event bits shared by the loop's fd watchers and its pollers.
+#ifndef CORIO_LOOP_IO_EVENTS_H_
+#define CORIO_LOOP_IO_EVENTS_H_
+
+#include <cstdint>
+
+namespace corio::io {
+
+// Interest and readiness.
+inline constexpr uint32_t kReadable = 1u << 0;
+inline constexpr uint32_t kWritable = 1u << 1;
+// Readiness only: the fd has an error pending (SO_ERROR) or the peer hung up. Always reported,
+// whatever the interest, so a waiter learns of it.
+inline constexpr uint32_t kError = 1u << 2;
+inline constexpr uint32_t kHangup = 1u << 3;
+// Interest only: report transitions (edge-triggered) instead of the state (level-triggered).
+// Edge-triggered watchers must read/write until EAGAIN before waiting again.
+inline constexpr uint32_t kEdgeTriggered = 1u << 4;
+
+}  // namespace corio::io
+
+#endif  // CORIO_LOOP_IO_EVENTS_H_
