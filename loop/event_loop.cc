@@ -79,6 +79,7 @@ EventLoop::EventLoop(Options options, std::unique_ptr<loop_internal::Poller> pol
       slow_ns_(absl::ToInt64Nanoseconds(options_.slow_callback_threshold)),
       budget_(std::max(1, options_.callbacks_per_tick)),
       poller_(std::move(poller)),
+      timers_(std::max<int64_t>(1, slack_ns_), NowNanos()),
       wake_fd_(wake_fd) {}
 
 EventLoop::~EventLoop() {
@@ -129,23 +130,17 @@ void EventLoop::Stop() {
   }
 }
 
-TimerHandle EventLoop::CallLater(absl::Duration delay, Callback cb) {
-  const int64_t d = delay <= absl::ZeroDuration() ? 0 : absl::ToInt64Nanoseconds(delay);
+int64_t EventLoop::DelayToDeadline(absl::Duration delay) const {
   const int64_t now = NowNanos();
-  const int64_t deadline = d > INT64_MAX - now ? INT64_MAX : now + d;
-  return TimerHandle(this, timers_.Add(deadline, std::move(cb)));
+  if (delay <= absl::ZeroDuration()) return now;
+  const int64_t d = absl::ToInt64Nanoseconds(delay);  // saturates for huge durations
+  return d > INT64_MAX - now ? INT64_MAX : now + d;
 }
 
-TimerHandle EventLoop::CallAt(absl::Time deadline, Callback cb) {
-  int64_t ns;
-  if (deadline == absl::InfiniteFuture()) {
-    ns = INT64_MAX;
-  } else if (deadline == absl::InfinitePast()) {
-    ns = INT64_MIN;
-  } else {
-    ns = loop_internal::TimeToNanos(deadline);
-  }
-  return TimerHandle(this, timers_.Add(ns, std::move(cb)));
+int64_t EventLoop::TimeToDeadline(absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) return INT64_MAX;
+  if (deadline == absl::InfinitePast()) return INT64_MIN;
+  return loop_internal::TimeToNanos(deadline);
 }
 
 // --- running --------------------------------------------------------------------------------
@@ -185,25 +180,28 @@ absl::Status EventLoop::RunLoop(int mode, absl::FunctionRef<bool()> done) {
 absl::StatusOr<bool> EventLoop::Tick(bool never_block) {
   bool worked = false;
 
-  // 1. I/O. Skipped while callbacks are ready and the fairness budget is not used up.
-  if (ready_.empty() || since_poll_ >= budget_) {
+  // 1. I/O. Skipped while work is ready (callbacks, or timers already due) and the fairness
+  // budget is not used up.
+  bool have_work = !ready_.empty();
+  int64_t now = 0;
+  if (!have_work && !timers_.empty()) {
+    now = NowNanos();
+    have_work = timers_.NextDeadline() <= now;
+  }
+  if (!have_work || since_poll_ >= budget_) {
     int64_t timeout = -1;
-    if (!ready_.empty() || never_block || stop_requested_.load(std::memory_order_relaxed)) {
+    if (have_work || never_block || stop_requested_.load(std::memory_order_relaxed)) {
       timeout = 0;
     } else if (!timers_.empty()) {
-      const int64_t now = NowNanos();
-      int64_t wake = timers_.NextDeadline();
-      if (slack_ns_ > 1 && wake > 0 && wake < INT64_MAX - slack_ns_) {
-        wake = (wake + slack_ns_ - 1) / slack_ns_ * slack_ns_;
-      }
-      timeout = wake <= now ? 0 : wake - now;
+      // The wheel's deadlines are already multiples of the slack. > 0: nothing is due.
+      timeout = timers_.NextDeadline() - now;
     }
     if (timeout != 0 && clock_->is_virtual()) {
       // Virtual time: look at I/O without sleeping; if nothing is ready, let the clock jump to
       // the next timer. A clock that will not jump leaves only real events to wait for.
       absl::StatusOr<int> n = Poll(0);
       if (!n.ok()) return n.status();
-      if (*n == 0 && ready_.empty()) {
+      if (*n == 0 && ready_.empty() && !remote_pending_.load(std::memory_order_acquire)) {
         if (timers_.empty() || !clock_->AdvanceWhenIdle(loop_internal::NanosToTime(
                                    timers_.NextDeadline()))) {
           n = Poll(-1);
@@ -223,7 +221,7 @@ absl::StatusOr<bool> EventLoop::Tick(bool never_block) {
   // schedules a zero-delay timer cannot keep this phase going forever under a frozen clock.
   if (!timers_.empty()) {
     const int64_t now = NowNanos();
-    Callback cb;
+    TimerCallback cb;
     for (size_t n = timers_.size(); n > 0 && timers_.PopExpired(now, &cb); --n) {
       RunCallback(cb);
       cb.Reset();
@@ -305,7 +303,8 @@ void EventLoop::DrainRemote() {
   for (Callback& cb : batch) ready_.Push(std::move(cb));
 }
 
-void EventLoop::RunCallback(Callback& cb) {
+template <typename CallbackType>
+void EventLoop::RunCallback(CallbackType& cb) {
   try {
     if (slow_ns_ <= 0) {
       cb();

@@ -4,7 +4,7 @@
 
 namespace corio::loop_internal {
 
-TimerQueue::Id TimerQueue::Add(int64_t deadline, Callback cb) {
+TimerQueue::Id TimerQueue::Add(int64_t deadline, TimerCallback cb) {
   uint32_t stamp = next_stamp_++;
   if (stamp == 0) stamp = next_stamp_++;  // wrapped
   uint32_t node;
@@ -33,7 +33,7 @@ bool TimerQueue::Cancel(Id id) {
   return true;
 }
 
-bool TimerQueue::PopExpired(int64_t now, Callback* out) {
+bool TimerQueue::PopExpired(int64_t now, TimerCallback* out) {
   if (heap_.empty() || heap_.front().deadline > now) return false;
   const uint32_t node = heap_.front().node;
   *out = std::move(nodes_[node].cb);

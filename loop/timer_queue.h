@@ -1,9 +1,9 @@
 // TimerQueue: the event loop's pending timers, a 4-ary min-heap ordered by (deadline, stamp).
 //
 //   TimerQueue q;
-//   TimerQueue::Id id = q.Add(deadline_ns, Callback([] { ... }));
+//   TimerQueue::Id id = q.Add(deadline_ns, TimerCallback([] { ... }));
 //   q.Cancel(id);                          // O(log n); the callback is destroyed at once
-//   Callback cb;
+//   TimerCallback cb;
 //   while (q.PopExpired(now_ns, &cb)) cb();
 //
 // Timers with equal deadlines pop in the order they were added. Heap entries are 16 bytes (four
@@ -36,7 +36,7 @@ class TimerQueue {
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
 
-  Id Add(int64_t deadline, Callback cb);
+  Id Add(int64_t deadline, TimerCallback cb);
   // Returns true if the timer was pending (and is now cancelled).
   bool Cancel(Id id);
   bool IsPending(Id id) const;
@@ -48,7 +48,7 @@ class TimerQueue {
 
   // If the earliest timer's deadline is <= now, removes it, moves its callback to *out and
   // returns true.
-  bool PopExpired(int64_t now, Callback* out);
+  bool PopExpired(int64_t now, TimerCallback* out);
 
   size_t capacity_for_test() const { return nodes_.capacity(); }
 
@@ -59,7 +59,7 @@ class TimerQueue {
     uint32_t node;
   };
   struct Node {
-    Callback cb;
+    TimerCallback cb;
     uint32_t heap_pos;  // index in heap_, or next free node when free
     uint32_t stamp;     // 0 when free
   };

@@ -15,14 +15,14 @@ TEST(TimerQueueTest, PopsInDeadlineOrderAndFifoForTies) {
   TimerQueue q;
   std::vector<int> fired;
   auto add = [&](int64_t deadline, int id) {
-    q.Add(deadline, Callback([&fired, id] { fired.push_back(id); }));
+    q.Add(deadline, TimerCallback([&fired, id] { fired.push_back(id); }));
   };
   add(30, 1);
   add(10, 2);
   add(20, 3);
   add(10, 4);
   add(10, 5);
-  Callback cb;
+  TimerCallback cb;
   EXPECT_FALSE(q.PopExpired(9, &cb));
   while (q.PopExpired(100, &cb)) cb();
   EXPECT_EQ(fired, (std::vector<int>{2, 4, 5, 3, 1}));
@@ -33,8 +33,8 @@ TEST(TimerQueueTest, CancelRemovesAtOnceAndStaleIdsAreIgnored) {
   TimerQueue q;
   auto token = std::make_shared<int>(0);
   std::weak_ptr<int> weak = token;
-  TimerQueue::Id a = q.Add(5, Callback([t = std::move(token)] {}));
-  TimerQueue::Id b = q.Add(6, Callback([] {}));
+  TimerQueue::Id a = q.Add(5, TimerCallback([t = std::move(token)] {}));
+  TimerQueue::Id b = q.Add(6, TimerCallback([] {}));
   EXPECT_TRUE(q.IsPending(a));
   EXPECT_TRUE(q.Cancel(a));
   EXPECT_TRUE(weak.expired());  // the callback is destroyed on cancel, not at its deadline
@@ -42,11 +42,11 @@ TEST(TimerQueueTest, CancelRemovesAtOnceAndStaleIdsAreIgnored) {
   EXPECT_FALSE(q.IsPending(a));
   EXPECT_EQ(q.size(), 1u);
   // The freed node is reused; the old id must not cancel the new timer.
-  TimerQueue::Id c = q.Add(7, Callback([] {}));
+  TimerQueue::Id c = q.Add(7, TimerCallback([] {}));
   EXPECT_EQ(c.node, a.node);
   EXPECT_FALSE(q.Cancel(a));
   EXPECT_TRUE(q.IsPending(c));
-  Callback cb;
+  TimerCallback cb;
   ASSERT_TRUE(q.PopExpired(6, &cb));
   EXPECT_FALSE(q.IsPending(b));
   EXPECT_FALSE(q.Cancel(b));
@@ -68,7 +68,7 @@ TEST(TimerQueueTest, MatchesAReferenceModelUnderRandomOperations) {
     if (op < 5) {
       const int64_t deadline = now + static_cast<int64_t>(rng() % 1000);
       const int id = seq++;
-      TimerQueue::Id tid = q.Add(deadline, Callback([&popped, id] { popped.push_back(id); }));
+      TimerQueue::Id tid = q.Add(deadline, TimerCallback([&popped, id] { popped.push_back(id); }));
       model[{deadline, id}] = id;
       live.push_back({tid, {deadline, id}});
     } else if (op < 8 && !live.empty()) {
@@ -80,7 +80,7 @@ TEST(TimerQueueTest, MatchesAReferenceModelUnderRandomOperations) {
       live.pop_back();
     } else {
       now += rng() % 50;
-      Callback cb;
+      TimerCallback cb;
       while (q.PopExpired(now, &cb)) {
         ASSERT_FALSE(model.empty());
         ASSERT_LE(model.begin()->first.first, now);
@@ -105,17 +105,17 @@ TEST(TimerQueueTest, MatchesAReferenceModelUnderRandomOperations) {
 TEST(TimerQueueTest, MemoryIsReleasedWhenABurstDrains) {
   TimerQueue q;
   std::vector<TimerQueue::Id> ids;
-  for (int i = 0; i < 100000; ++i) ids.push_back(q.Add(i, Callback([] {})));
+  for (int i = 0; i < 100000; ++i) ids.push_back(q.Add(i, TimerCallback([] {})));
   EXPECT_GE(q.capacity_for_test(), 100000u);
   for (int i = 0; i < 90000; ++i) ASSERT_TRUE(q.Cancel(ids[i]));
   EXPECT_EQ(q.size(), 10000u);
-  Callback cb;
+  TimerCallback cb;
   int n = 0;
   while (q.PopExpired(INT64_MAX, &cb)) ++n;
   EXPECT_EQ(n, 10000);
   EXPECT_EQ(q.capacity_for_test(), 0u);
   // Old ids stay harmless after the slab is gone and reused.
-  TimerQueue::Id fresh = q.Add(1, Callback([] {}));
+  TimerQueue::Id fresh = q.Add(1, TimerCallback([] {}));
   for (const TimerQueue::Id& id : ids) ASSERT_FALSE(q.Cancel(id));
   EXPECT_TRUE(q.IsPending(fresh));
 }
