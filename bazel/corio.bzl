@@ -16,11 +16,12 @@ CORIO_COPTS = [
 def corio_cc_library(name, copts = [], **kwargs):
     cc_library(name = name, copts = CORIO_COPTS + copts, **kwargs)
 
-def corio_cc_test(name, copts = [], deps = [], **kwargs):
+def corio_cc_test(name, copts = [], deps = [], size = "small", **kwargs):
     cc_test(
         name = name,
         copts = CORIO_COPTS + copts,
         deps = deps + ["@com_google_googletest//:gtest_main"],
+        size = size,
         **kwargs
     )
 
