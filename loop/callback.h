@@ -5,7 +5,7 @@
 //
 //   corio::Callback cb([&count] { ++count; });
 //   cb();                                     // runs it; a Callback may run more than once
-//   corio::Callback resume(coroutine_handle);  // resuming a coroutine: no allocation
+//   corio::Callback resume(coroutine_handle);  // resumes it via ResumeCoroutine; no allocation
 //
 // Callables that fit in 24 bytes and move without throwing are stored inline (a coroutine
 // handle, a lambda capturing up to three pointers); larger ones are boxed on the heap.
@@ -25,6 +25,8 @@
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
+
+#include "loop/resume.h"
 
 namespace corio {
 
@@ -83,7 +85,7 @@ class BasicCallback {
 
   struct ResumeHandle {
     std::coroutine_handle<> h;
-    void operator()() const { h.resume(); }
+    void operator()() const { ResumeCoroutine(h); }
   };
 
   template <typename D>

@@ -404,7 +404,7 @@ TEST_P(EventLoopTest, FdClosedWhileWatchedGoesQuietAndItsNumberCanBeReused) {
       FdWatcher new_watcher, FdWatcher::Start(*loop_, second.fd[0], io::kReadable, [&](uint32_t) {
         ++new_calls;
         char buf[8];
-        (void)read(second.fd[0], buf, sizeof buf);
+        (void)!read(second.fd[0], buf, sizeof buf);
       }));
   old_watcher.Stop();  // must not unregister the new watcher of the same fd number
   EXPECT_THAT(old_watcher.SetInterest(io::kWritable), StatusIs(absl::StatusCode::kFailedPrecondition));
