@@ -11,7 +11,13 @@ constexpr std::size_t kMaxSize = 1024;
 constexpr std::size_t kClasses = kMaxSize / kGranularity;
 constexpr int kMaxCachedPerClass = 512;
 
+// Under AddressSanitizer frames go straight to malloc/free, so a use of a freed frame or a
+// double destroy is reported instead of being hidden by the free lists.
+#if defined(__SANITIZE_ADDRESS__)
+bool g_recycling = false;
+#else
 bool g_recycling = true;
+#endif
 
 struct FreeBlock {
   FreeBlock* next;

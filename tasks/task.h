@@ -12,10 +12,14 @@
 // transfer through corio's trampoline (loop/resume.h): a chain of a million nested awaits uses
 // constant stack in every build mode.
 //
-// GCC 12 pitfall: a co_await inside an `if` or `switch` condition makes GCC 12 drop the whole
-// coroutine body (gtest's EXPECT_*/ASSERT_* macros expand to such conditions too). Bind the
-// result first: `absl::Status s = co_await x; if (!s.ok()) ...`. tools/check_coawait.sh
-// enforces this in corio's own code.
+// GCC 12 pitfalls (compiler bugs, fixed in later GCCs; clang is unaffected):
+//  - a co_await inside an `if` or `switch` condition makes GCC 12 drop the whole coroutine
+//    body (gtest's EXPECT_*/ASSERT_* macros expand to such conditions too). Bind the result
+//    first: `absl::Status s = co_await x; if (!s.ok()) ...`.
+//  - a lambda with by-value captures (or a brace-initialized aggregate) built inside a
+//    co_await expression is destroyed once too often when the coroutine suspends there.
+//    Name it first: `auto work = [path] {...}; co_await ToThread(std::move(work));`.
+// tools/check_coawait.sh enforces both in corio's own code.
 //
 // A Task runs inside the cancellation scope of whoever awaits it; Spawn gives it its own (a
 // "root"): cancelling a root makes its current and future suspension points (Sleep, I/O,

@@ -1,0 +1,101 @@
+// ChildGroup: spawned children a parent task waits on together; the machinery under Gather,
+// WhenAny, AsCompleted, WithTimeout, TaskGroup and Shield. Internal to //tasks.
+//
+// Children are roots (own cancellation scopes) whose completion is reported to the group
+// instead of a JoinHandle. The parent waits with WaitForCompletion(): it resumes when a child
+// finished that it has not looked at yet, or when none is running. Cancelling the waiting
+// parent cancels every running child (unless the group shields them), and the parent keeps
+// waiting for them: no child outlives the wait that owns it.
+//
+// Ownership: the group owns its children's frames. Destroying it destroys finished ones and
+// cancels and detaches running ones (they free themselves when they finish).
+#ifndef CORIO_TASKS_CHILD_GROUP_H_
+#define CORIO_TASKS_CHILD_GROUP_H_
+
+#include <coroutine>
+#include <cstddef>
+#include <vector>
+
+#include "base/check.h"
+#include "loop/event_loop.h"
+#include "tasks/spawn.h"
+#include "tasks/task.h"
+
+namespace corio::tasks_internal {
+
+class ChildGroup final : public ChildObserver {
+ public:
+  explicit ChildGroup(bool propagate_cancel = true) : propagate_cancel_(propagate_cancel) {}
+  ChildGroup(const ChildGroup&) = delete;
+  ChildGroup& operator=(const ChildGroup&) = delete;
+  ~ChildGroup();
+
+  // Spawns `task` on the current loop as a child of this group.
+  template <typename T>
+  std::coroutine_handle<Promise<T>> Add(Task<T> task) {
+    auto h = task.Release();
+    CORIO_CHECK_MSG(h, "corio: an empty Task was given to a group");
+    EventLoop* loop = EventLoop::Current();
+    CORIO_CHECK_MSG(loop != nullptr, "corio: task groups need a running event loop");
+    StartRoot(*loop, &h.promise(), h, &OpsFor<T>::kOps, this);
+    children_.push_back(&h.promise());
+    ++running_;
+    return h;
+  }
+
+  size_t running() const { return running_; }
+  size_t size() const { return children_.size(); }
+  // The next finished child not yet taken, in completion order, or nullptr.
+  PromiseBase* NextCompleted() {
+    return next_unseen_ < completed_.size() ? completed_[next_unseen_++] : nullptr;
+  }
+  void CancelAll();
+  // Destroys a finished child's frame now (TaskGroup keeps no results).
+  void Release(PromiseBase* child);
+
+  class [[nodiscard]] WaitAwaiter : CancelHandler {
+   public:
+    explicit WaitAwaiter(ChildGroup& g) : CancelHandler{&OnCancel}, g_(g) {}
+    bool await_ready() const noexcept {
+      return g_.next_unseen_ < g_.completed_.size() || g_.running_ == 0;
+    }
+    template <typename P>
+    void await_suspend(std::coroutine_handle<P> h) {
+      root_ = RootOf(h);
+      g_.waiter_ = h;
+      if (IsCancelled(root_)) {
+        if (g_.propagate_cancel_) g_.CancelAll();  // a cancel that came earlier still counts
+      } else {
+        Arm(root_, this);
+      }
+    }
+    void await_resume() noexcept { Disarm(root_, this); }
+
+   private:
+    static void OnCancel(CancelHandler* self) {
+      auto* w = static_cast<WaitAwaiter*>(self);
+      if (w->g_.propagate_cancel_) w->g_.CancelAll();  // and keep waiting for them
+    }
+    ChildGroup& g_;
+    PromiseBase* root_ = nullptr;
+  };
+
+  // Resumes when a finished child is ready to be taken or nothing is running (so a loop around
+  // it must take finished children with NextCompleted, or it spins). Never fails: the
+  // parent's cancellation is passed on to the children, whose results tell.
+  WaitAwaiter WaitForCompletion() { return WaitAwaiter(*this); }
+
+  std::coroutine_handle<> OnChildDone(PromiseBase* child) noexcept override;
+
+ private:
+  const bool propagate_cancel_;
+  std::vector<PromiseBase*> children_;
+  std::vector<PromiseBase*> completed_;
+  size_t next_unseen_ = 0;
+  size_t running_ = 0;
+  std::coroutine_handle<> waiter_;
+};
+
+}  // namespace corio::tasks_internal
+
+#endif  // CORIO_TASKS_CHILD_GROUP_H_
