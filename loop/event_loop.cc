@@ -350,13 +350,6 @@ void EventLoop::ReportError(const absl::Status& error) {
   }
 }
 
-void* EventLoop::FindLocal(const void* key) {
-  for (const LocalEntry& e : locals_) {
-    if (e.key == key) return e.obj;
-  }
-  return nullptr;
-}
-
 // --- signals --------------------------------------------------------------------------------
 
 absl::Status EventLoop::AddSignalHandler(int signo, absl::AnyInvocable<void()> handler) {

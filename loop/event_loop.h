@@ -159,10 +159,12 @@ class EventLoop {
   // destroyed before pending callbacks when the loop is destroyed). Loop thread only.
   template <typename T>
   T& Local() {
-    static const char key = 0;
-    if (void* p = FindLocal(&key)) return *static_cast<T*>(p);
+    const void* key = &kLocalKey<T>;
+    for (const LocalEntry& e : locals_) {
+      if (e.key == key) return *static_cast<T*>(e.obj);
+    }
     T* obj = new T();
-    locals_.push_back(LocalEntry{&key, obj, [](void* p) { delete static_cast<T*>(p); }});
+    locals_.push_back(LocalEntry{key, obj, [](void* p) { delete static_cast<T*>(p); }});
     return *obj;
   }
 
@@ -194,6 +196,9 @@ class EventLoop {
     FdWatcher* watcher = nullptr;
     absl::AnyInvocable<void(uint32_t)> handler;
   };
+  // One address per type, constant-initialized (no guard on the lookup path).
+  template <typename T>
+  static constexpr char kLocalKey = 0;
   struct LocalEntry {
     const void* key;
     void* obj;
@@ -219,7 +224,6 @@ class EventLoop {
   template <typename CallbackType>
   void RunCallback(CallbackType& cb);
   void ReportException();
-  void* FindLocal(const void* key);
 
   // FdWatcher support.
   absl::StatusOr<uint32_t> AddFd(int fd, uint32_t interest,

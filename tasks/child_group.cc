@@ -1,6 +1,5 @@
 #include "tasks/child_group.h"
 
-#include <algorithm>
 
 namespace corio::tasks_internal {
 
@@ -12,28 +11,36 @@ std::coroutine_handle<> ChildGroup::OnChildDone(PromiseBase* child) noexcept {
 }
 
 void ChildGroup::CancelAll() {
-  for (PromiseBase* c : children_) {
-    if (!c->state.done) RequestCancel(c);
+  for (const RootEntry& e : children_) {
+    if (!e.root->state.done) RequestCancel(e.root);
   }
 }
 
 void ChildGroup::Release(PromiseBase* child) {
-  auto it = std::find(children_.begin(), children_.end(), child);
-  CORIO_CHECK(it != children_.end() && child->state.done);
-  *it = children_.back();
+  CORIO_CHECK(child->state.done);
+  const uint32_t i = child->state.registry_index;
+  const RootOps* ops = children_[i].ops;
+  children_[i] = children_.back();
+  children_[i].root->state.registry_index = i;
   children_.pop_back();
-  child->state.ops->destroy(child);
+  ops->destroy(child);
 }
 
 ChildGroup::~ChildGroup() {
-  for (PromiseBase* c : children_) {
+  EventLoop* loop = EventLoop::Current();
+  for (const RootEntry& e : children_) {
+    PromiseBase* c = e.root;
     if (c->state.done) {
-      c->state.ops->destroy(c);
-    } else {
-      c->state.observer = nullptr;
-      c->state.detached = true;
-      RequestCancel(c);
+      e.ops->destroy(c);
+      continue;
     }
+    // Still running: hand it to the loop's registry, detached, so it frees itself and Run()
+    // still waits for it.
+    c->state.has_observer = false;
+    c->continuation = nullptr;
+    c->state.detached = true;
+    if (loop != nullptr) loop->Local<Registry>().Add(c, e.ops);
+    RequestCancel(c);
   }
 }
 

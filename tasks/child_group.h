@@ -8,7 +8,8 @@
 // waiting for them: no child outlives the wait that owns it.
 //
 // Ownership: the group owns its children's frames. Destroying it destroys finished ones and
-// cancels and detaches running ones (they free themselves when they finish).
+// cancels and detaches running ones: they move to the loop's registry (so Run still drains
+// them) and free themselves when they finish.
 #ifndef CORIO_TASKS_CHILD_GROUP_H_
 #define CORIO_TASKS_CHILD_GROUP_H_
 
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "base/check.h"
 #include "loop/event_loop.h"
 #include "tasks/spawn.h"
@@ -38,7 +40,8 @@ class ChildGroup final : public ChildObserver {
     EventLoop* loop = EventLoop::Current();
     CORIO_CHECK_MSG(loop != nullptr, "corio: task groups need a running event loop");
     StartRoot(*loop, &h.promise(), h, &OpsFor<T>::kOps, this);
-    children_.push_back(&h.promise());
+    h.promise().state.registry_index = static_cast<uint32_t>(children_.size());
+    children_.push_back(RootEntry{&h.promise(), &OpsFor<T>::kOps});
     ++running_;
     return h;
   }
@@ -50,7 +53,11 @@ class ChildGroup final : public ChildObserver {
     return next_unseen_ < completed_.size() ? completed_[next_unseen_++] : nullptr;
   }
   void CancelAll();
-  // Destroys a finished child's frame now (TaskGroup keeps no results).
+  // A finished child's outcome (see RootOps::outcome).
+  absl::Status Outcome(PromiseBase* child) const {
+    return children_[child->state.registry_index].ops->outcome(child);
+  }
+  // Destroys a finished child's frame now (TaskGroup keeps no results). O(1).
   void Release(PromiseBase* child);
 
   class [[nodiscard]] WaitAwaiter : CancelHandler {
@@ -89,7 +96,7 @@ class ChildGroup final : public ChildObserver {
 
  private:
   const bool propagate_cancel_;
-  std::vector<PromiseBase*> children_;
+  std::vector<RootEntry> children_;  // each child's state.registry_index is its index here
   std::vector<PromiseBase*> completed_;
   size_t next_unseen_ = 0;
   size_t running_ = 0;

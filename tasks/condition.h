@@ -60,7 +60,7 @@ class Condition {
       return true;
     }
     bool await_resume() const { return waiter_.code != tasks_internal::WakeCode::kCancelled; }
-    bool suspended() const { return waiter_.handle != nullptr; }
+    bool suspended() const { return waiter_.suspended(); }
 
    private:
     Condition& cond_;

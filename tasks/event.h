@@ -31,13 +31,15 @@ class Event {
   bool is_set() const { return set_; }
   size_t waiters() const { return waiters_.size(); }
 
+  // Holds nothing but its Waiter (the Event pointer lives in it until suspension): an idle
+  // task waiting on an Event is as small as corio can make it.
   class [[nodiscard]] Awaiter {
    public:
-    explicit Awaiter(Event& e) : event_(e) {}
-    bool await_ready() const noexcept { return event_.set_; }
+    explicit Awaiter(Event& e) : waiter_(&e) {}
+    bool await_ready() const noexcept { return event()->set_; }
     template <typename P>
     bool await_suspend(std::coroutine_handle<P> h) {
-      return waiter_.Suspend(event_.waiters_, h);
+      return waiter_.Suspend(event()->waiters_, h);
     }
     absl::Status await_resume() const {
       if (waiter_.code == tasks_internal::WakeCode::kCancelled) {
@@ -47,7 +49,7 @@ class Event {
     }
 
    private:
-    Event& event_;
+    Event* event() const { return static_cast<Event*>(waiter_.owner()); }
     tasks_internal::Waiter waiter_;
   };
 

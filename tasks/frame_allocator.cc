@@ -6,9 +6,11 @@
 namespace corio::tasks_internal {
 namespace {
 
+// Classes are glibc's usable chunk sizes, 16k + 8 (a chunk is the request plus an 8-byte
+// header, rounded up to 16): rounding a request up to anything else would cost a bigger chunk.
 constexpr std::size_t kGranularity = 16;
 constexpr std::size_t kMaxSize = 1024;
-constexpr std::size_t kClasses = kMaxSize / kGranularity;
+constexpr std::size_t kClasses = kMaxSize / kGranularity + 1;
 constexpr int kMaxCachedPerClass = 512;
 
 // Under AddressSanitizer frames go straight to malloc/free, so a use of a freed frame or a
@@ -39,7 +41,8 @@ struct Cache {
 
 thread_local Cache t_cache;
 
-inline std::size_t ClassOf(std::size_t size) { return (size + kGranularity - 1) / kGranularity - 1; }
+inline std::size_t ClassOf(std::size_t size) { return (size + 7) / kGranularity; }
+inline std::size_t ClassSize(std::size_t c) { return c * kGranularity + 8; }
 
 }  // namespace
 
@@ -53,7 +56,7 @@ void* AllocateFrame(std::size_t size) {
         return b;
       }
     }
-    size = (c + 1) * kGranularity;  // so the block can serve its whole class later
+    size = ClassSize(c);  // so the block can serve its whole class later
   }
   void* p = std::malloc(size);
   if (p == nullptr) throw std::bad_alloc();

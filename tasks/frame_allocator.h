@@ -1,5 +1,5 @@
 // Coroutine frame allocation for corio tasks: per-thread free lists in 16-byte size classes
-// (up to 1 KiB), bounded, in front of malloc. A task's frame is freed where it finishes,
+// matching glibc's chunk sizes (up to 1 KiB), bounded, in front of malloc. A task's frame is freed where it finishes,
 // usually on the thread that allocated it, so spawning and finishing tasks in a loop reuses
 // warm frames instead of going through malloc.
 //

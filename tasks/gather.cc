@@ -12,7 +12,7 @@ Task<absl::Status> WaitAllFailFast(ChildGroup& group, std::exception_ptr* except
         group.CancelAll();
         continue;
       }
-      absl::Status outcome = done->state.ops->outcome(done);
+      absl::Status outcome = group.Outcome(done);
       if (!outcome.ok()) {
         failure = std::move(outcome);
         group.CancelAll();

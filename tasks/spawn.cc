@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "tasks/waiter.h"
 
 namespace corio {
 namespace tasks_internal {
@@ -46,7 +47,11 @@ void RequestCancel(PromiseBase* root) {
   s.cancelled = true;
   if (CancelHandler* h = s.armed) {
     s.armed = nullptr;
-    h->on_cancel(h);
+    if (IsTaggedWaiter(h)) {
+      static_cast<Waiter*>(UntagWaiter(h))->OnCancel();
+    } else {
+      h->on_cancel(h);
+    }
   }
 }
 
@@ -73,10 +78,13 @@ void StartRoot(EventLoop& loop, PromiseBase* p, std::coroutine_handle<> h, const
   p->root = p;
   RootState& s = p->state;
   s.spawned = true;
-  s.ops = ops;
-  s.observer = observer;
-  s.has_handle = observer == nullptr;
-  loop.Local<Registry>().Add(p);
+  if (observer != nullptr) {
+    p->observer = observer;
+    s.has_observer = true;
+  } else {
+    s.has_handle = true;
+    loop.Local<Registry>().Add(p, ops);
+  }
   loop.CallSoon(FirstStep{p, h});
 }
 
@@ -84,50 +92,28 @@ std::coroutine_handle<> FinalAwaiter::FinishRoot(PromiseBase* root) noexcept {
   RootState& s = root->state;
   s.done = true;
   s.armed = nullptr;
-  if (EventLoop* loop = EventLoop::Current()) loop->Local<Registry>().Remove(root);
-  if (s.observer != nullptr) return s.observer->OnChildDone(root);
-  if (s.detached) {
-    ReportDetachedFailure(s.ops->outcome(root));
-    s.ops->destroy(root);
+  if (s.has_observer) return root->observer->OnChildDone(root);
+  EventLoop* loop = EventLoop::Current();
+  const RootOps* ops = loop != nullptr ? loop->Local<Registry>().Remove(root) : nullptr;
+  if (s.detached && ops != nullptr) {
+    ReportDetachedFailure(ops->outcome(root));
+    ops->destroy(root);
     return std::noop_coroutine();
   }
   if (root->continuation) return root->continuation;
   return std::noop_coroutine();
 }
 
-void Registry::Add(PromiseBase* p) {
-  p->state.prev = nullptr;
-  p->state.next = head_;
-  if (head_ != nullptr) head_->state.prev = p;
-  head_ = p;
-  ++size_;
-}
-
-void Registry::Remove(PromiseBase* p) {
-  RootState& s = p->state;
-  if (s.prev == nullptr && head_ != p) return;  // not registered
-  if (s.prev != nullptr) {
-    s.prev->state.next = s.next;
-  } else {
-    head_ = s.next;
-  }
-  if (s.next != nullptr) s.next->state.prev = s.prev;
-  s.prev = s.next = nullptr;
-  --size_;
-}
-
 void Registry::CancelAll() {
-  std::vector<PromiseBase*> all;
-  all.reserve(size_);
-  for (PromiseBase* p = head_; p != nullptr; p = p->state.next) all.push_back(p);
-  for (PromiseBase* p : all) RequestCancel(p);
+  const std::vector<RootEntry> all = roots_;  // cancel handlers never finish roots inline
+  for (const RootEntry& e : all) RequestCancel(e.root);
 }
 
 Registry::~Registry() {
-  while (head_ != nullptr) {
-    PromiseBase* p = head_;
-    Remove(p);
-    if (p->state.detached) p->state.ops->destroy(p);
+  while (!roots_.empty()) {
+    const RootEntry e = roots_.back();
+    Remove(e.root);
+    if (e.root->state.detached) e.ops->destroy(e.root);
   }
 }
 

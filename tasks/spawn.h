@@ -30,6 +30,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -40,24 +41,43 @@
 namespace corio {
 namespace tasks_internal {
 
-// The live spawned tasks of one loop (EventLoop::Local).
+// A root with the typed operations on it (kept here, not in every frame).
+struct RootEntry {
+  PromiseBase* root;
+  const RootOps* ops;
+};
+
+// The live spawned tasks of one loop (EventLoop::Local), except group children (their group
+// lists them): a vector, each root knowing its index, so adding and removing are O(1).
 class Registry {
  public:
   Registry() = default;
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
   // Destroys the frames of detached tasks still alive (the loop is going away); tasks some
-  // handle or group still refers to are left to it.
+  // handle still refers to are left to it.
   ~Registry();
 
-  void Add(PromiseBase* p);
-  void Remove(PromiseBase* p);
-  size_t size() const { return size_; }
+  void Add(PromiseBase* p, const RootOps* ops) {
+    p->state.registry_index = static_cast<uint32_t>(roots_.size());
+    roots_.push_back(RootEntry{p, ops});
+  }
+  // Returns the root's ops (nullptr if it was not registered).
+  const RootOps* Remove(PromiseBase* p) {
+    const uint32_t i = p->state.registry_index;
+    if (i == RootState::kNotRegistered) return nullptr;
+    const RootOps* ops = roots_[i].ops;
+    roots_[i] = roots_.back();
+    roots_[i].root->state.registry_index = i;
+    roots_.pop_back();
+    p->state.registry_index = RootState::kNotRegistered;
+    return ops;
+  }
+  size_t size() const { return roots_.size(); }
   void CancelAll();
 
  private:
-  PromiseBase* head_ = nullptr;
-  size_t size_ = 0;
+  std::vector<RootEntry> roots_;
 };
 
 // "UnknownError: task threw std::runtime_error: boom".
@@ -102,7 +122,8 @@ ResultOfT<T> TakeResult(Promise<T>& p) {
   }
 }
 
-// Makes the frame a root on `loop`: registers it and schedules its first step.
+// Makes the frame a root on `loop` and schedules its first step. Without an observer it is
+// registered in the loop's registry with `ops`; with one, the observer lists it.
 void StartRoot(EventLoop& loop, PromiseBase* p, std::coroutine_handle<> h, const RootOps* ops,
                ChildObserver* observer);
 // Reports a detached task's failure (not cancellation) to the current loop's error handler.
@@ -171,7 +192,7 @@ class [[nodiscard]] JoinHandle {
       if (p.state.done) {
         h.destroy();
       } else {  // the awaiting frame is being destroyed: let the child finish on its own
-        p.continuation = nullptr;
+        p.continuation = nullptr;  // (a JoinHandle's child has no observer)
         p.state.has_handle = false;
         p.state.detached = true;
       }

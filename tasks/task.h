@@ -39,6 +39,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <new>
 #include <type_traits>
@@ -83,25 +84,30 @@ class ChildObserver {
 };
 
 // Per-root state: a spawned task's cancellation scope and bookkeeping. Embedded in every
-// promise (and used by roots only) so spawning allocates nothing but the frame.
+// promise (used by roots only) so spawning allocates nothing but the frame; kept small because
+// it is in every suspended task (loop:tasks_benchmark's bytes_per_idle).
 struct RootState {
+  static constexpr uint32_t kNotRegistered = ~0u;
   CancelHandler* armed = nullptr;  // the suspension point to abort on cancel
-  PromiseBase* prev = nullptr;     // the loop's registry of live roots
-  PromiseBase* next = nullptr;
-  const RootOps* ops = nullptr;
-  ChildObserver* observer = nullptr;  // instead of a JoinHandle
-  bool cancelled = false;
-  bool spawned = false;
-  bool started = false;
-  bool done = false;
-  bool detached = false;
-  bool has_handle = false;  // a JoinHandle still refers to the frame
-  bool skipped = false;     // cancelled before its first step: the body never ran
+  // Where the root is listed with its RootOps: the loop's registry of live roots, or its
+  // group's list of children (has_observer).
+  uint32_t registry_index = kNotRegistered;
+  bool cancelled : 1 = false;
+  bool spawned : 1 = false;
+  bool started : 1 = false;
+  bool done : 1 = false;
+  bool detached : 1 = false;
+  bool has_handle : 1 = false;    // a JoinHandle still refers to the frame
+  bool skipped : 1 = false;       // cancelled before its first step: the body never ran
+  bool has_observer : 1 = false;  // reports to PromiseBase::observer, not a JoinHandle
 };
 
 struct PromiseBase {
-  std::coroutine_handle<> continuation;  // resumed when the body finishes
-  PromiseBase* root = this;              // nested tasks point at their root
+  union {
+    std::coroutine_handle<> continuation = nullptr;  // resumed when the body finishes
+    ChildObserver* observer;                         // roots in a group (state.has_observer)
+  };
+  PromiseBase* root = this;  // nested tasks point at their root
   std::exception_ptr exception;
   RootState state;  // meaningful on roots only
 
@@ -128,6 +134,18 @@ inline void Arm(PromiseBase* root, CancelHandler* handler) {
 }
 inline void Disarm(PromiseBase* root, CancelHandler* handler) {
   if (root != nullptr && root->state.armed == handler) root->state.armed = nullptr;
+}
+
+// Sync-primitive waiters (waiter.h), one in nearly every suspended task, are armed as tagged
+// pointers (low bit set) instead of carrying a CancelHandler: 8 bytes less per idle task.
+inline CancelHandler* TagWaiter(void* waiter) {
+  return reinterpret_cast<CancelHandler*>(reinterpret_cast<uintptr_t>(waiter) | 1u);
+}
+inline bool IsTaggedWaiter(const CancelHandler* h) {
+  return (reinterpret_cast<uintptr_t>(h) & 1u) != 0;
+}
+inline void* UntagWaiter(CancelHandler* h) {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(h) & ~uintptr_t{1});
 }
 
 // Marks the root cancelled (sticky) and aborts its armed suspension point, if any.
@@ -173,7 +191,6 @@ struct PromiseWithValue : PromiseBase {
 
 struct PromiseVoid : PromiseBase {
   void return_void() {}
-  bool has_value = true;
 };
 
 template <typename T>

@@ -13,7 +13,7 @@ void TaskGroup::Collect() {
       if (done->exception) {
         exception_ = done->exception;
         group_.CancelAll();
-      } else if (absl::Status outcome = done->state.ops->outcome(done); !outcome.ok()) {
+      } else if (absl::Status outcome = group_.Outcome(done); !outcome.ok()) {
         failure_ = std::move(outcome);
         group_.CancelAll();
       }

@@ -20,15 +20,30 @@ namespace corio::tasks_internal {
 
 enum class WakeCode : uint8_t { kNone, kOk, kCancelled, kClosed };
 
+// A node of a circular doubly-linked list; a WaitList is its sentinel. Unlinking needs no
+// pointer to the list, which keeps waiters (one in nearly every suspended task) at 40 bytes.
+struct WaitLink {
+  WaitLink* prev = nullptr;  // nullptr: not linked
+  WaitLink* next = nullptr;
+  void Unlink() {
+    prev->next = next;
+    next->prev = prev;
+    prev = next = nullptr;
+  }
+};
+
 class WaitList;
 
-struct Waiter : CancelHandler {
-  explicit Waiter(void (*on_cancel)(CancelHandler*) = &DefaultOnCancel)
-      : CancelHandler{on_cancel} {}
+struct Waiter : WaitLink {
+  Waiter() = default;
+  // `owner`: the primitive, for awaiters that need it only until they suspend (its storage is
+  // then reused for the handle).
+  explicit Waiter(void* owner_until_suspended) : slot(owner_until_suspended) {}
   Waiter(const Waiter&) = delete;
   Waiter& operator=(const Waiter&) = delete;
   ~Waiter();
 
+  bool linked() const { return prev != nullptr; }
   // Suspends the task of `h` on `list` unless it is already cancelled (then code = kCancelled
   // and it does not suspend). Returns whether it suspended.
   template <typename P>
@@ -36,19 +51,26 @@ struct Waiter : CancelHandler {
   // Resumes the waiter on a later turn with `c`. Precondition: linked.
   void Wake(WakeCode c);
 
-  static void DefaultOnCancel(CancelHandler* self);
+  // The task was cancelled while waiting: leave the list, resume with kCancelled. Called by
+  // RequestCancel (spawn.cc) for tagged waiters.
+  void OnCancel() {
+    if (linked()) Wake(WakeCode::kCancelled);
+  }
+  bool suspended() const { return suspended_; }
 
-  Waiter* prev = nullptr;
-  Waiter* next = nullptr;
-  WaitList* list = nullptr;  // the list it is linked on, or nullptr
-  std::coroutine_handle<> handle;
+  std::coroutine_handle<> handle() const { return std::coroutine_handle<>::from_address(slot); }
+  void* owner() const { return slot; }
+
+  // Until Suspend(): the owning primitive (if given); from Suspend(): the coroutine frame.
+  void* slot = nullptr;
   PromiseBase* root = nullptr;
   WakeCode code = WakeCode::kNone;
+  bool suspended_ = false;
 };
 
 class WaitList {
  public:
-  WaitList() = default;
+  WaitList() { head_.prev = head_.next = &head_; }
   WaitList(const WaitList&) = delete;
   WaitList& operator=(const WaitList&) = delete;
   // A primitive destroyed while tasks wait on it wakes them with kCancelled.
@@ -56,42 +78,25 @@ class WaitList {
     while (Waiter* w = front()) w->Wake(WakeCode::kCancelled);
   }
 
-  bool empty() const { return head_ == nullptr; }
-  size_t size() const { return size_; }
-  Waiter* front() const { return head_; }
+  bool empty() const { return head_.next == &head_; }
+  // O(n): for introspection and tests.
+  size_t size() const {
+    size_t n = 0;
+    for (const WaitLink* l = head_.next; l != &head_; l = l->next) ++n;
+    return n;
+  }
+  Waiter* front() const { return empty() ? nullptr : static_cast<Waiter*>(head_.next); }
 
   void PushBack(Waiter* w) {
-    w->prev = tail_;
-    w->next = nullptr;
-    if (tail_ != nullptr) {
-      tail_->next = w;
-    } else {
-      head_ = w;
-    }
-    tail_ = w;
-    w->list = this;
-    ++size_;
-  }
-  void Remove(Waiter* w) {
-    if (w->prev != nullptr) {
-      w->prev->next = w->next;
-    } else {
-      head_ = w->next;
-    }
-    if (w->next != nullptr) {
-      w->next->prev = w->prev;
-    } else {
-      tail_ = w->prev;
-    }
-    w->prev = w->next = nullptr;
-    w->list = nullptr;
-    --size_;
+    WaitLink* last = head_.prev;
+    w->prev = last;
+    w->next = &head_;
+    last->next = w;
+    head_.prev = w;
   }
 
  private:
-  Waiter* head_ = nullptr;
-  Waiter* tail_ = nullptr;
-  size_t size_ = 0;
+  WaitLink head_;
 };
 
 template <typename P>
@@ -103,28 +108,24 @@ bool Waiter::Suspend(WaitList& wait_list, std::coroutine_handle<P> h) {
   }
   CORIO_CHECK_MSG(EventLoop::Current() != nullptr,
                   "corio: waiting on a primitive needs a running event loop on this thread");
-  handle = h;
+  slot = h.address();
+  suspended_ = true;
   code = WakeCode::kNone;
   wait_list.PushBack(this);
-  Arm(root, this);
+  Arm(root, TagWaiter(this));
   return true;
 }
 
 inline void Waiter::Wake(WakeCode c) {
-  list->Remove(this);
-  Disarm(root, this);
+  Unlink();
+  Disarm(root, TagWaiter(this));
   code = c;
-  EventLoop::Current()->CallSoon(handle);
-}
-
-inline void Waiter::DefaultOnCancel(CancelHandler* self) {
-  auto* w = static_cast<Waiter*>(self);
-  if (w->list != nullptr) w->Wake(WakeCode::kCancelled);
+  EventLoop::Current()->CallSoon(handle());
 }
 
 inline Waiter::~Waiter() {
-  if (list != nullptr) list->Remove(this);
-  Disarm(root, this);
+  if (linked()) Unlink();
+  Disarm(root, TagWaiter(this));
 }
 
 }  // namespace corio::tasks_internal
