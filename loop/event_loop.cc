@@ -1,6 +1,5 @@
 #include "loop/event_loop.h"
 
-#include <cxxabi.h>
 #include <errno.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -11,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "base/demangle.h"
 #include "base/check.h"
 #include "loop/signal_set.h"
 
@@ -34,14 +34,6 @@ EventLoop::Backend DefaultBackend() {
   return EventLoop::Backend::kEpoll;
 }
 
-std::string Demangle(const char* name) {
-  int status = 0;
-  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status != 0 || out == nullptr) return name;
-  std::string s(out);
-  std::free(out);
-  return s;
-}
 
 }  // namespace
 

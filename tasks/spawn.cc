@@ -1,12 +1,12 @@
 #include "tasks/spawn.h"
 
-#include <cxxabi.h>
 
 #include <cstdlib>
 #include <typeinfo>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/demangle.h"
 #include "tasks/waiter.h"
 
 namespace corio {
@@ -29,14 +29,6 @@ struct FirstStep {
   }
 };
 
-std::string Demangle(const char* name) {
-  int status = 0;
-  char* out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  if (status != 0 || out == nullptr) return name;
-  std::string s(out);
-  std::free(out);
-  return s;
-}
 
 }  // namespace
 

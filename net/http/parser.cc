@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "net/http/chars.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -15,14 +16,6 @@
 
 namespace corio::http {
 namespace {
-
-// tchar (RFC 9110 §5.6.2).
-constexpr bool IsTokenChar(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-         c == '!' || c == '#' || c == '$' || c == '%' || c == '&' || c == '\'' || c == '*' ||
-         c == '+' || c == '-' || c == '.' || c == '^' || c == '_' || c == '`' || c == '|' ||
-         c == '~';
-}
 
 struct TokenTable {
   bool t[256];
@@ -44,8 +37,6 @@ struct HexTable {
   }
 };
 constexpr HexTable kHex;
-
-inline bool IsControl(unsigned char c) { return c < 0x20 || c == 0x7F; }
 
 // The first byte in [p, end) that is a control character (< 0x20 or DEL), or `end`.
 // Field values are VCHAR / obs-text / SP / HTAB: this finds where one ends (CR) or where a
