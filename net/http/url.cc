@@ -125,21 +125,9 @@ absl::Status ParseHost(absl::string_view text, absl::string_view host, size_t of
   if (host.find('%') != absl::string_view::npos) {
     return Bad(text, "percent-encoded host names are not supported", offset + host.find('%'));
   }
-  // All digits and dots: it must be a dotted-quad IPv4 address.
-  if (std::all_of(host.begin(), host.end(),
-                  [](char c) { return absl::ascii_isdigit(c) || c == '.'; })) {
-    std::vector<absl::string_view> parts = absl::StrSplit(host, '.');
-    bool ok = parts.size() == 4;
-    for (absl::string_view p : parts) {
-      int v;
-      ok = ok && !p.empty() && p.size() <= 3 && !(p.size() > 1 && p[0] == '0') &&
-           absl::SimpleAtoi(p, &v) && v <= 255;
-    }
-    if (!ok) return Bad(text, absl::StrCat("invalid IPv4 address \"", host, "\""), offset);
-    url->host = std::string(host);
-    url->host_kind = HostKind::kIPv4;
-    return absl::OkStatus();
-  }
+  // An internationalized name becomes ASCII first: the classification below applies to what
+  // IDNA made of it (U+32B7 "CIRCLED NUMBER FORTY TWO" maps to "42", which is no name).
+  std::string ascii_host;
   bool ascii = true;
   for (size_t i = 0; i < host.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(host[i]);
@@ -152,7 +140,7 @@ absl::Status ParseHost(absl::string_view text, absl::string_view host, size_t of
     }
   }
   if (ascii) {
-    url->host = absl::AsciiStrToLower(host);
+    ascii_host = absl::AsciiStrToLower(host);
   } else {
     char* out = nullptr;
     const std::string in(host);
@@ -163,9 +151,32 @@ absl::Status ParseHost(absl::string_view text, absl::string_view host, size_t of
                               idn2_strerror(rc), ")"),
                  offset);
     }
-    url->host = absl::AsciiStrToLower(out);
+    ascii_host = absl::AsciiStrToLower(out);
     idn2_free(out);
+    for (char c : ascii_host) {
+      if (!IsUnreserved(static_cast<unsigned char>(c))) {
+        return Bad(text, "internationalized host maps to characters not allowed in a host",
+                   offset);
+      }
+    }
   }
+  if (ascii_host.empty()) return Bad(text, "empty host", offset);
+  // All digits and dots: it must be a dotted-quad IPv4 address.
+  if (std::all_of(ascii_host.begin(), ascii_host.end(),
+                  [](char c) { return absl::ascii_isdigit(c) || c == '.'; })) {
+    std::vector<absl::string_view> parts = absl::StrSplit(ascii_host, '.');
+    bool ok = parts.size() == 4;
+    for (absl::string_view p : parts) {
+      int v;
+      ok = ok && !p.empty() && p.size() <= 3 && !(p.size() > 1 && p[0] == '0') &&
+           absl::SimpleAtoi(p, &v) && v <= 255;
+    }
+    if (!ok) return Bad(text, absl::StrCat("invalid IPv4 address \"", ascii_host, "\""), offset);
+    url->host = std::move(ascii_host);
+    url->host_kind = HostKind::kIPv4;
+    return absl::OkStatus();
+  }
+  url->host = std::move(ascii_host);
   if (url->host.size() > 253) return Bad(text, "host name longer than 253 characters", offset);
   url->host_kind = HostKind::kName;
   return absl::OkStatus();

@@ -69,6 +69,10 @@ TEST(UrlTest, PercentEncodingIsNormalized) {
 TEST(UrlTest, InternationalizedHostNames) {
   EXPECT_EQ(MustParse("http://B\xC3\xBC" "cher.example/").host, "xn--bcher-kva.example");
   EXPECT_EQ(MustParse("http://xn--bcher-kva.example/").host, "xn--bcher-kva.example");
+  // Found by url_fuzzer: IDNA maps U+32B7 to "42", which must then be judged as an address.
+  EXPECT_THAT(ParseUrl("http://\xE3\x8A\xB7/"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid IPv4 address \"42\"")));
+  EXPECT_EQ(MustParse("http://\xE3\x8A\xB7.example/").host, "42.example");
   EXPECT_THAT(ParseUrl("http://\xF0\x9F\x92\xA9.example/"),  // emoji: not IDNA2008
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("not a valid internationalized domain name")));
