@@ -209,11 +209,15 @@ void Resolver::Impl::SockStateCb(void* data, ares_socket_t fd, int readable, int
 }
 
 void Resolver::Impl::RearmTimer() {
-  timer_.Cancel();
+  // ares_timeout walks every pending query, so it is not asked after every event: a pending
+  // timer can only be early (queries get later deadlines than those it was computed for, and
+  // finished ones only remove deadlines), and an early one just asks again when it fires.
+  if (timer_.pending()) return;
   timeval tv;
   if (ares_timeout(channel_, nullptr, &tv) == nullptr) return;  // nothing pending
   const absl::Duration in = absl::Seconds(tv.tv_sec) + absl::Microseconds(tv.tv_usec);
   timer_ = loop_.CallLater(in, [this] {
+    timer_ = TimerHandle();
     ares_process_fd(channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD);  // handles timeouts
     RearmTimer();
   });

@@ -240,6 +240,20 @@ TEST_F(ResolverTest, DestroyingTheResolverCancelsPendingLookups) {
   EXPECT_THAT(RunTask(main()), StatusIs(absl::StatusCode::kCancelled));
 }
 
+TEST_F(ResolverTest, TruncatedAnswersEndInAClearErrorNotAHang) {
+  // TC set: c-ares retries over TCP, which the fake server refuses.
+  auto main = []() -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(Env env, MakeEnv());
+    env.dns->AddA("big.test", "10.7.7.7");
+    env.dns->SetTruncated("big.test");
+    absl::StatusOr<std::vector<SocketAddress>> r = co_await env.resolver->Resolve("big.test", 80);
+    EXPECT_FALSE(r.ok());
+    EXPECT_THAT(r.status().message(), HasSubstr("big.test"));
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
 TEST_F(ResolverTest, HostsFileNamesAreAnsweredWithoutAQuery) {
   auto main = []() -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(auto dns, FakeDnsServer::Start());
