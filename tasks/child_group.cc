@@ -4,8 +4,12 @@
 namespace corio::tasks_internal {
 
 std::coroutine_handle<> ChildGroup::OnChildDone(PromiseBase* child) noexcept {
-  completed_.push_back(child);
   --running_;
+  if (collect_ != nullptr) {
+    collect_(collect_ctx_, child);  // may destroy the child's frame: it is at its final point
+  } else {
+    completed_.push_back(child);
+  }
   if (waiter_) return std::exchange(waiter_, nullptr);
   return std::noop_coroutine();
 }

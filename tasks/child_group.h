@@ -46,6 +46,15 @@ class ChildGroup final : public ChildObserver {
     return h;
   }
 
+  // Instead of queuing finished children for NextCompleted, hand each to `fn` the moment it
+  // finishes (TaskGroup: a server's long-lived group must not keep every finished
+  // connection's frame, and its sockets, until Wait()). `fn` may Release the child.
+  using CollectFn = void (*)(void* ctx, PromiseBase* child);
+  void CollectEagerly(CollectFn fn, void* ctx) {
+    collect_ = fn;
+    collect_ctx_ = ctx;
+  }
+
   size_t running() const { return running_; }
   size_t size() const { return children_.size(); }
   // The next finished child not yet taken, in completion order, or nullptr.
@@ -101,6 +110,8 @@ class ChildGroup final : public ChildObserver {
   size_t next_unseen_ = 0;
   size_t running_ = 0;
   std::coroutine_handle<> waiter_;
+  CollectFn collect_ = nullptr;
+  void* collect_ctx_ = nullptr;
 };
 
 }  // namespace corio::tasks_internal

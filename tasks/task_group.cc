@@ -7,27 +7,22 @@ void TaskGroup::Cancel() {
   group_.CancelAll();
 }
 
-void TaskGroup::Collect() {
-  while (tasks_internal::PromiseBase* done = group_.NextCompleted()) {
-    if (failure_.ok() && !exception_) {
-      if (done->exception) {
-        exception_ = done->exception;
-        group_.CancelAll();
-      } else if (absl::Status outcome = group_.Outcome(done); !outcome.ok()) {
-        failure_ = std::move(outcome);
-        group_.CancelAll();
-      }
+void TaskGroup::OnChildDone(void* self, tasks_internal::PromiseBase* done) {
+  TaskGroup& g = *static_cast<TaskGroup*>(self);
+  if (g.failure_.ok() && !g.exception_) {
+    if (done->exception) {
+      g.exception_ = done->exception;
+      g.group_.CancelAll();
+    } else if (absl::Status outcome = g.group_.Outcome(done); !outcome.ok()) {
+      g.failure_ = std::move(outcome);
+      g.group_.CancelAll();
     }
-    group_.Release(done);  // results are not kept: free the frame now
   }
+  g.group_.Release(done);  // results are not kept: free the frame (and what it holds) now
 }
 
 Task<absl::Status> TaskGroup::Wait() {
-  for (;;) {
-    Collect();
-    if (group_.running() == 0) break;
-    co_await group_.WaitForCompletion();
-  }
+  while (group_.running() > 0) co_await group_.WaitForCompletion();
   if (exception_) std::rethrow_exception(std::exchange(exception_, nullptr));
   if (!failure_.ok()) co_return failure_;
   if (cancelled_) co_return absl::CancelledError("TaskGroup cancelled");

@@ -13,8 +13,9 @@
 // were cancelled when it happened; children spawned after it are cancelled at once), or by
 // rethrowing the first exception. Cancelling the task in Wait() cancels every child and still
 // waits; it then returns CANCELLED.
-// Ownership: always co_await Wait() before the group goes away. A group destroyed with
-// children running cancels them and lets them finish on their own.
+// Ownership: a child's frame is freed as soon as it finishes (a server's group does not grow).
+// Always co_await Wait() before the group goes away; a group destroyed with children running
+// cancels them and lets them finish on their own.
 // Threading: on a thread running an EventLoop.
 #ifndef CORIO_TASKS_TASK_GROUP_H_
 #define CORIO_TASKS_TASK_GROUP_H_
@@ -30,7 +31,7 @@ namespace corio {
 
 class TaskGroup {
  public:
-  TaskGroup() = default;
+  TaskGroup() { group_.CollectEagerly(&TaskGroup::OnChildDone, this); }
   TaskGroup(const TaskGroup&) = delete;
   TaskGroup& operator=(const TaskGroup&) = delete;
 
@@ -46,7 +47,7 @@ class TaskGroup {
   size_t running() const { return group_.running(); }
 
  private:
-  void Collect();
+  static void OnChildDone(void* self, tasks_internal::PromiseBase* child);
 
   tasks_internal::ChildGroup group_;
   absl::Status failure_;
