@@ -180,7 +180,7 @@ absl::StatusOr<bool> EventLoop::Tick(bool never_block) {
     now = NowNanos();
     have_work = timers_.NextDeadline() <= now;
   }
-  if (!have_work || since_poll_ >= budget_) {
+  if (!have_work || since_poll_ >= budget_ || poll_requested_) {
     int64_t timeout = -1;
     if (have_work || never_block || stop_requested_.load(std::memory_order_relaxed)) {
       timeout = 0;
@@ -224,7 +224,7 @@ absl::StatusOr<bool> EventLoop::Tick(bool never_block) {
 
   // 3. Ready callbacks, FIFO, up to the budget (callbacks queued meanwhile included).
   int ran = 0;
-  while (ran < budget_ && !ready_.empty()) {
+  while (ran < budget_ && !ready_.empty() && !poll_requested_) {
     Callback cb = ready_.Pop();
     RunCallback(cb);
     ++ran;
@@ -248,6 +248,7 @@ absl::StatusOr<int> EventLoop::Poll(int64_t timeout_ns) {
   absl::StatusOr<int> n = poller_->Wait(timeout_ns, absl::MakeSpan(events_));
   if (timeout_ns != 0) parked_.store(false, std::memory_order_relaxed);
   since_poll_ = 0;
+  poll_requested_ = false;
   if (!n.ok()) return n.status();
   int user_events = 0;
   for (int i = 0; i < *n; ++i) {

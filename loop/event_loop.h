@@ -139,6 +139,12 @@ class EventLoop {
   // Runs turns until nothing is runnable without waiting: no ready callback, no due timer, no
   // ready fd. Never sleeps and never advances a virtual clock. For tests.
   absl::Status RunUntilIdle();
+  // Ends the current turn after the running callback and makes the next one poll I/O even if
+  // callbacks are ready (normally I/O is polled once per Options::callbacks_per_tick
+  // callbacks). For I/O that yields to let its peers run: without
+  // this, a yield lets only tasks that are already ready run, not those waiting for the I/O it
+  // produced. Loop thread only.
+  void PollIoSoon() { poll_requested_ = true; }
   // Makes Run*() return after the current turn. Any thread. A Stop() while the loop is not
   // running makes the next Run*() return after its first turn.
   void Stop();
@@ -243,6 +249,7 @@ class EventLoop {
   loop_internal::ReadyQueue ready_;
   loop_internal::TimerWheel timers_;
   int since_poll_ = 0;  // callbacks run since the last poll
+  bool poll_requested_ = false;  // PollIoSoon(): end this turn's callbacks, poll next
   bool running_ = false;
   std::array<loop_internal::PollEvent, 256> events_;
 

@@ -460,6 +460,23 @@ TEST_P(EventLoopTest, IoIsPolledWhileAChainOfCallbacksKeepsTheLoopBusy) {
   EXPECT_LE(chain, 2 * 256 + 1);  // within two fairness budgets
 }
 
+TEST_P(EventLoopTest, PollIoSoonEndsTheTurnAndPollsNext) {
+  SocketPair sp;
+  bool io_seen = false;
+  int chain = 0;
+  CORIO_ASSERT_OK_AND_ASSIGN(FdWatcher w, FdWatcher::Start(*loop_, sp.fd[0], io::kReadable,
+                                                           [&](uint32_t) { io_seen = true; }));
+  std::function<void()> spin = [&] {
+    ++chain;
+    loop_->PollIoSoon();  // what an I/O burst that yields does
+    if (!io_seen) loop_->CallSoon([&] { spin(); });
+  };
+  sp.Send("x");
+  loop_->CallSoon([&] { spin(); });
+  ASSERT_THAT(loop_->RunUntil([&] { return io_seen; }), IsOk());
+  EXPECT_LE(chain, 2);  // not a fairness budget's worth of callbacks
+}
+
 // --- signals --------------------------------------------------------------------------------
 
 TEST_P(EventLoopTest, SignalsAreDeliveredOnTheLoopThread) {

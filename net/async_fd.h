@@ -48,9 +48,20 @@ class AsyncFd {
   void ClearReadable() { state_->ready[0] = false; }
   void ClearWritable() { state_->ready[1] = false; }
 
-  // Fairness: call after each operation that completed without waiting; returns true when
-  // this fd has done enough in a row that the caller should co_await Yield().
-  bool UseBudget() { return ++state_->inline_ops % 64 == 0; }
+  // Fairness: call after each operation that completed without waiting, with the bytes it
+  // moved; returns true when this fd has done enough in a row (64 operations or
+  // kBudgetBytes) that the caller should co_await Yield(). Yielding by bytes too keeps bulk
+  // transfers cache-friendly: a peer on the same loop reads what was just written while it is
+  // still in cache, instead of after megabytes have piled up in the socket buffer.
+  static constexpr size_t kBudgetBytes = 64 * 1024;
+  bool UseBudget(size_t bytes = 0) {
+    state_->inline_bytes += bytes;
+    if (++state_->inline_ops % 64 == 0 || state_->inline_bytes >= kBudgetBytes) {
+      state_->inline_bytes = 0;
+      return true;
+    }
+    return false;
+  }
 
   class [[nodiscard]] Awaiter : tasks_internal::CancelHandler {
    public:
@@ -67,6 +78,7 @@ class AsyncFd {
       handle_ = h;
       fd_.state_->waiter[dir_] = this;
       fd_.state_->inline_ops = 0;
+      fd_.state_->inline_bytes = 0;
       tasks_internal::Arm(root_, this);
       return true;
     }
@@ -96,6 +108,7 @@ class AsyncFd {
     bool ready[2] = {false, false};
     Awaiter* waiter[2] = {nullptr, nullptr};
     unsigned inline_ops = 0;
+    size_t inline_bytes = 0;
     FdWatcher watcher;
   };
   std::unique_ptr<State> state_;  // stable address for the watcher's handler

@@ -65,7 +65,8 @@ Task<absl::StatusOr<size_t>> TcpStream::Read(absl::Span<char> buf) {
   for (;;) {
     const ssize_t n = ::read(fd_.fd(), buf.data(), buf.size());
     if (n >= 0) {
-      if (fd_.UseBudget()) {
+      if (fd_.UseBudget(static_cast<size_t>(n))) {
+        EventLoop::Current()->PollIoSoon();  // let peers see what this burst produced
         absl::Status y = co_await Yield();
         if (!y.ok()) co_return y;
       }
@@ -81,6 +82,7 @@ Task<absl::StatusOr<size_t>> TcpStream::Read(absl::Span<char> buf) {
 
 Task<absl::Status> TcpStream::WriteAll(absl::string_view data) {
   if (!fd_.valid()) co_return absl::FailedPreconditionError("write to a closed TcpStream");
+  const size_t total = data.size();
   while (!data.empty()) {
     const ssize_t n = ::send(fd_.fd(), data.data(), data.size(), MSG_NOSIGNAL);
     if (n >= 0) {
@@ -93,8 +95,9 @@ Task<absl::Status> TcpStream::WriteAll(absl::string_view data) {
     absl::Status ready = co_await fd_.Writable();
     if (!ready.ok()) co_return ready;
   }
-  if (fd_.UseBudget()) {
-    co_return co_await Yield();  // let other tasks run between bursts of writes
+  if (fd_.UseBudget(total)) {
+    EventLoop::Current()->PollIoSoon();  // let peers see what this burst produced
+    co_return co_await Yield();
   }
   co_return absl::OkStatus();
 }
