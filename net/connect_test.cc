@@ -2,7 +2,6 @@
 // that name every address, timeouts and cancellation, without leaked sockets.
 #include "net/connect.h"
 
-#include <dirent.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "tasks/sleep.h"
 #include "tasks/spawn.h"
 #include "testing/dns_server.h"
+#include "testing/fd_leak_check.h"
 #include "testing/run_task.h"
 #include "testing/status_matchers.h"
 
@@ -29,20 +29,8 @@ using ::corio::testing::RunTask;
 using ::corio::testing::StatusIs;
 using ::testing::HasSubstr;
 
-int OpenFds() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (readdir(d) != nullptr) ++n;
-  closedir(d);
-  return n;
-}
 
-class ConnectTest : public ::testing::Test {
- protected:
-  void SetUp() override { fds_before_ = OpenFds(); }
-  void TearDown() override { EXPECT_EQ(OpenFds(), fds_before_) << "a socket was leaked"; }
-  int fds_before_ = 0;
-};
+class ConnectTest : public testing::FdLeakCheck {};
 
 // A port on `ip` where nothing listens (connecting is refused).
 SocketAddress RefusingAddress(const char* ip) {

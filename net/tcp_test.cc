@@ -1,6 +1,5 @@
 // TcpStream and TcpListener over loopback, on one loop: data both ways, backpressure, EOF,
 // resets, refused connections, timeouts and cancellation — and no fd left open afterwards.
-#include <dirent.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 #include "tasks/sleep.h"
 #include "tasks/spawn.h"
 #include "tasks/with_timeout.h"
+#include "testing/fd_leak_check.h"
 #include "testing/run_task.h"
 #include "testing/status_matchers.h"
 
@@ -29,20 +29,8 @@ using ::corio::testing::RunTask;
 using ::corio::testing::StatusIs;
 using ::testing::HasSubstr;
 
-int OpenFds() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (readdir(d) != nullptr) ++n;
-  closedir(d);
-  return n;
-}
 
-class TcpTest : public ::testing::Test {
- protected:
-  void SetUp() override { fds_before_ = OpenFds(); }
-  void TearDown() override { EXPECT_EQ(OpenFds(), fds_before_) << "a socket was leaked"; }
-  int fds_before_ = 0;
-};
+class TcpTest : public testing::FdLeakCheck {};
 
 Task<absl::Status> Echo(TcpStream conn) {
   std::vector<char> buf(64 * 1024);

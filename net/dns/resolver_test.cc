@@ -2,7 +2,6 @@
 // with TTLs, shared lookups, timeouts, cancellation, shutdown — and no fd left open.
 #include "net/dns/resolver.h"
 
-#include <dirent.h>
 
 #include <memory>
 #include <string>
@@ -16,6 +15,7 @@
 #include "tasks/sleep.h"
 #include "tasks/spawn.h"
 #include "testing/dns_server.h"
+#include "testing/fd_leak_check.h"
 #include "testing/run_task.h"
 #include "testing/status_matchers.h"
 
@@ -30,13 +30,6 @@ using ::corio::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-int OpenFds() {
-  int n = 0;
-  DIR* d = opendir("/proc/self/fd");
-  while (readdir(d) != nullptr) ++n;
-  closedir(d);
-  return n;
-}
 
 std::vector<std::string> Strings(const std::vector<SocketAddress>& addrs) {
   std::vector<std::string> out;
@@ -61,12 +54,7 @@ absl::StatusOr<Env> MakeEnv(ResolverOptions options = ResolverOptions()) {
 // A lookup of both families sends two queries (A and AAAA).
 constexpr int kQueriesPerLookup = 2;
 
-class ResolverTest : public ::testing::Test {
- protected:
-  void SetUp() override { fds_before_ = OpenFds(); }
-  void TearDown() override { EXPECT_EQ(OpenFds(), fds_before_) << "a socket was leaked"; }
-  int fds_before_ = 0;
-};
+class ResolverTest : public testing::FdLeakCheck {};
 
 TEST_F(ResolverTest, BothFamiliesIpv6FirstWithThePort) {
   auto main = []() -> Task<absl::StatusOr<std::vector<std::string>>> {
