@@ -86,7 +86,7 @@ EventLoop::~EventLoop() {
   for (uint32_t i = 0; i < fd_slots_.size(); ++i) {
     FdSlot& s = fd_slots_[i];
     if (s.watcher != nullptr) s.watcher->loop_ = nullptr;  // detach: goes quiet
-    if (s.active) (void)poller_->Remove(s.fd, (static_cast<uint64_t>(s.gen) << 32) | i);
+    if (s.active) (void)poller_->Remove(s.fd, SlotToken(i));
   }
   (void)poller_->Remove(wake_fd_, kWakeToken);
   close(wake_fd_);
@@ -103,22 +103,22 @@ void EventLoop::CallSoonThreadSafe(Callback cb) {
     remote_.push_back(std::move(cb));
     remote_pending_.store(true, std::memory_order_seq_cst);
   }
-  // Pairs with Poll(): the loop sets parked_ then reads remote_pending_; we set remote_pending_
-  // then read parked_. One of us sees the other's store, so a parked loop is always woken.
-  if (parked_.load(std::memory_order_seq_cst) && !wake_pending_.exchange(true)) {
-    uint64_t one = 1;
-    ssize_t n = write(wake_fd_, &one, sizeof one);
-    (void)n;  // EAGAIN means the counter is saturated: the loop is being woken anyway
-  }
+  WakeIfParked();
 }
 
 void EventLoop::Stop() {
   stop_requested_.store(true, std::memory_order_seq_cst);
-  if (!IsInLoopThread() && parked_.load(std::memory_order_seq_cst) &&
-      !wake_pending_.exchange(true)) {
+  if (!IsInLoopThread()) WakeIfParked();
+}
+
+void EventLoop::WakeIfParked() {
+  // Pairs with Poll(): the loop sets parked_ then reads remote_pending_ and stop_requested_;
+  // callers set one of those then read parked_. One side sees the other's store, so a parked
+  // loop is always woken.
+  if (parked_.load(std::memory_order_seq_cst) && !wake_pending_.exchange(true)) {
     uint64_t one = 1;
     ssize_t n = write(wake_fd_, &one, sizeof one);
-    (void)n;
+    (void)n;  // EAGAIN means the counter is saturated: the loop is being woken anyway
   }
 }
 
@@ -371,12 +371,7 @@ absl::StatusOr<uint32_t> EventLoop::AddFd(int fd, uint32_t interest,
   if (static_cast<size_t>(fd) >= fd_owner_.size()) fd_owner_.resize(fd + 1, 0);
   if (uint32_t prev = fd_owner_[fd]; prev != 0) {
     // The fd was closed while watched and its number reused: the old watcher goes quiet.
-    FdSlot& old = fd_slots_[prev - 1];
-    (void)poller_->Remove(fd, (static_cast<uint64_t>(old.gen) << 32) | (prev - 1));
-    old.active = false;
-    ++old.gen;
-    --active_fds_;
-    fd_owner_[fd] = 0;
+    DeactivateSlot(prev - 1);
   }
   uint32_t index;
   if (!free_slots_.empty()) {
@@ -388,7 +383,7 @@ absl::StatusOr<uint32_t> EventLoop::AddFd(int fd, uint32_t interest,
   }
   FdSlot& s = fd_slots_[index];
   if (s.gen >= 0xFFFF'FFFEu) s.gen = 0;
-  absl::Status st = poller_->Add(fd, (static_cast<uint64_t>(s.gen) << 32) | index, interest);
+  absl::Status st = poller_->Add(fd, SlotToken(index), interest);
   if (!st.ok()) {
     free_slots_.push_back(index);
     return st;
@@ -411,7 +406,7 @@ absl::Status EventLoop::SetFdInterest(uint32_t index, uint32_t interest) {
         absl::StrCat("FdWatcher: fd ", s.fd, " is no longer watched (closed and reused?)"));
   }
   if (s.interest == interest) return absl::OkStatus();
-  absl::Status st = poller_->Modify(s.fd, (static_cast<uint64_t>(s.gen) << 32) | index, interest);
+  absl::Status st = poller_->Modify(s.fd, SlotToken(index), interest);
   if (st.ok()) s.interest = interest;
   return st;
 }
@@ -419,21 +414,26 @@ absl::Status EventLoop::SetFdInterest(uint32_t index, uint32_t interest) {
 void EventLoop::RemoveFd(uint32_t index) {
   FdSlot& s = fd_slots_[index];
   if (s.active) {
-    // An error here means the fd was already closed (epoll dropped it): nothing to undo.
-    (void)poller_->Remove(s.fd, (static_cast<uint64_t>(s.gen) << 32) | index);
-    s.active = false;
-    --active_fds_;
-    if (static_cast<size_t>(s.fd) < fd_owner_.size() && fd_owner_[s.fd] == index + 1) {
-      fd_owner_[s.fd] = 0;
-    }
+    DeactivateSlot(index);
+  } else {
+    ++s.gen;  // events already fetched for this slot are now stale
   }
-  ++s.gen;  // events already fetched for this slot are now stale
   s.watcher = nullptr;
   if (dispatching_ == index) {
     s.release = true;  // the handler is running: free it when it returns
   } else {
     FreeSlot(index);
   }
+}
+
+void EventLoop::DeactivateSlot(uint32_t index) {
+  FdSlot& s = fd_slots_[index];
+  // An error here means the fd was already closed (epoll dropped it): nothing to undo.
+  (void)poller_->Remove(s.fd, SlotToken(index));
+  s.active = false;
+  ++s.gen;  // events already fetched for this slot are now stale
+  --active_fds_;
+  if (fd_owner_[s.fd] == index + 1) fd_owner_[s.fd] = 0;
 }
 
 void EventLoop::FreeSlot(uint32_t index) {
@@ -463,11 +463,10 @@ FdWatcher& FdWatcher::operator=(FdWatcher&& other) noexcept {
 absl::StatusOr<FdWatcher> FdWatcher::Start(EventLoop& loop, int fd, uint32_t interest,
                                            Handler handler) {
   FdWatcher w;
-  absl::StatusOr<uint32_t> slot = loop.AddFd(fd, interest, std::move(handler), nullptr);
+  absl::StatusOr<uint32_t> slot = loop.AddFd(fd, interest, std::move(handler), &w);
   if (!slot.ok()) return slot.status();
   w.loop_ = &loop;
   w.slot_ = *slot;
-  loop.fd_slots_[*slot].watcher = &w;
   return w;  // the move constructor re-points the slot at the returned object
 }
 

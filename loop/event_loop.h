@@ -227,6 +227,8 @@ class EventLoop {
   absl::StatusOr<int> Poll(int64_t timeout_ns);
   void Dispatch(const loop_internal::PollEvent& ev);
   void DrainRemote();
+  // Writes the eventfd if the loop is parked in the poller and no wake-up is on its way.
+  void WakeIfParked();
   template <typename CallbackType>
   void RunCallback(CallbackType& cb);
   void ReportException();
@@ -236,7 +238,14 @@ class EventLoop {
                                  absl::AnyInvocable<void(uint32_t)> handler, FdWatcher* watcher);
   absl::Status SetFdInterest(uint32_t slot, uint32_t interest);
   void RemoveFd(uint32_t slot);
+  // Unregisters an active slot from the poller and bumps its generation (events already
+  // fetched for it turn stale); the slot itself stays allocated.
+  void DeactivateSlot(uint32_t slot);
   void FreeSlot(uint32_t slot);
+  // The poller token of a slot: gen << 32 | index.
+  uint64_t SlotToken(uint32_t slot) const {
+    return (static_cast<uint64_t>(fd_slots_[slot].gen) << 32) | slot;
+  }
 
   Options options_;
   Clock* const clock_;
