@@ -22,12 +22,8 @@ void ChildGroup::CancelAll() {
 
 void ChildGroup::Release(PromiseBase* child) {
   CORIO_CHECK(child->state.done);
-  const uint32_t i = child->state.registry_index;
-  const RootOps* ops = children_[i].ops;
-  children_[i] = children_.back();
-  children_[i].root->state.registry_index = i;
-  children_.pop_back();
-  ops->destroy(child);
+  released_any_ = true;
+  children_.Remove(child)->destroy(child);
 }
 
 ChildGroup::~ChildGroup() {

@@ -40,10 +40,18 @@ class ChildGroup final : public ChildObserver {
     EventLoop* loop = EventLoop::Current();
     CORIO_CHECK_MSG(loop != nullptr, "corio: task groups need a running event loop");
     StartRoot(*loop, &h.promise(), h, &OpsFor<T>::kOps, this);
-    h.promise().state.registry_index = static_cast<uint32_t>(children_.size());
-    children_.push_back(RootEntry{&h.promise(), &OpsFor<T>::kOps});
+    children_.Add(&h.promise(), &OpsFor<T>::kOps);
     ++running_;
     return h;
+  }
+  // Adds every task, in order (leaving `tasks` empty); the handles are in the same order.
+  template <typename T>
+  std::vector<std::coroutine_handle<Promise<T>>> AddAll(std::vector<Task<T>>& tasks) {
+    std::vector<std::coroutine_handle<Promise<T>>> handles;
+    handles.reserve(tasks.size());
+    for (Task<T>& t : tasks) handles.push_back(Add(std::move(t)));
+    tasks.clear();
+    return handles;
   }
 
   // Instead of queuing finished children for NextCompleted, hand each to `fn` the moment it
@@ -63,8 +71,12 @@ class ChildGroup final : public ChildObserver {
   }
   void CancelAll();
   // A finished child's outcome (see RootOps::outcome).
-  absl::Status Outcome(PromiseBase* child) const {
-    return children_[child->state.registry_index].ops->outcome(child);
+  absl::Status Outcome(PromiseBase* child) const { return children_.OpsOf(child)->outcome(child); }
+  // The child's position in the order it was added. O(1). Only while no child was released
+  // (releasing reorders the list).
+  size_t IndexOf(const PromiseBase* child) const {
+    CORIO_CHECK_MSG(!released_any_, "ChildGroup::IndexOf after Release");
+    return child->state.registry_index;
   }
   // Destroys a finished child's frame now (TaskGroup keeps no results). O(1).
   void Release(PromiseBase* child);
@@ -105,7 +117,8 @@ class ChildGroup final : public ChildObserver {
 
  private:
   const bool propagate_cancel_;
-  std::vector<RootEntry> children_;  // each child's state.registry_index is its index here
+  RootList children_;
+  bool released_any_ = false;
   std::vector<PromiseBase*> completed_;
   size_t next_unseen_ = 0;
   size_t running_ = 0;

@@ -97,10 +97,7 @@ Task<absl::StatusOr<std::tuple<ValueOfT<T>...>>> Gather(Task<T>... tasks) {
 template <typename T>
 Task<absl::StatusOr<std::vector<ValueOfT<T>>>> Gather(std::vector<Task<T>> tasks) {
   tasks_internal::ChildGroup group;
-  std::vector<std::coroutine_handle<tasks_internal::Promise<T>>> children;
-  children.reserve(tasks.size());
-  for (Task<T>& t : tasks) children.push_back(group.Add(std::move(t)));
-  tasks.clear();
+  std::vector<std::coroutine_handle<tasks_internal::Promise<T>>> children = group.AddAll(tasks);
   std::exception_ptr exception;
   absl::Status failure = co_await tasks_internal::WaitAllFailFast(group, &exception);
   if (exception) std::rethrow_exception(exception);
@@ -127,10 +124,7 @@ Task<std::tuple<ResultOfT<T>...>> GatherSettled(Task<T>... tasks) {
 template <typename T>
 Task<std::vector<ResultOfT<T>>> GatherSettled(std::vector<Task<T>> tasks) {
   tasks_internal::ChildGroup group;
-  std::vector<std::coroutine_handle<tasks_internal::Promise<T>>> children;
-  children.reserve(tasks.size());
-  for (Task<T>& t : tasks) children.push_back(group.Add(std::move(t)));
-  tasks.clear();
+  std::vector<std::coroutine_handle<tasks_internal::Promise<T>>> children = group.AddAll(tasks);
   co_await tasks_internal::WaitAll(group);
   std::vector<ResultOfT<T>> results;
   results.reserve(children.size());

@@ -97,13 +97,13 @@ std::coroutine_handle<> FinalAwaiter::FinishRoot(PromiseBase* root) noexcept {
 }
 
 void Registry::CancelAll() {
-  const std::vector<RootEntry> all = roots_;  // cancel handlers never finish roots inline
+  const std::vector<RootEntry> all(begin(), end());  // cancel handlers never finish roots inline
   for (const RootEntry& e : all) RequestCancel(e.root);
 }
 
 Registry::~Registry() {
-  while (!roots_.empty()) {
-    const RootEntry e = roots_.back();
+  while (!empty()) {
+    const RootEntry e = back();
     Remove(e.root);
     if (e.root->state.detached) e.ops->destroy(e.root);
   }

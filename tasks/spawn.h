@@ -47,22 +47,16 @@ struct RootEntry {
   const RootOps* ops;
 };
 
-// The live spawned tasks of one loop (EventLoop::Local), except group children (their group
-// lists them): a vector, each root knowing its index, so adding and removing are O(1).
-class Registry {
+// Roots, each with its typed operations, in a vector where each root knows its index
+// (state.registry_index), so adding and removing are O(1). Removing moves the last root into
+// the hole.
+class RootList {
  public:
-  Registry() = default;
-  Registry(const Registry&) = delete;
-  Registry& operator=(const Registry&) = delete;
-  // Destroys the frames of detached tasks still alive (the loop is going away); tasks some
-  // handle still refers to are left to it.
-  ~Registry();
-
   void Add(PromiseBase* p, const RootOps* ops) {
     p->state.registry_index = static_cast<uint32_t>(roots_.size());
     roots_.push_back(RootEntry{p, ops});
   }
-  // Returns the root's ops (nullptr if it was not registered).
+  // Returns the root's ops (nullptr if it was not listed).
   const RootOps* Remove(PromiseBase* p) {
     const uint32_t i = p->state.registry_index;
     if (i == RootState::kNotRegistered) return nullptr;
@@ -73,11 +67,30 @@ class Registry {
     p->state.registry_index = RootState::kNotRegistered;
     return ops;
   }
+  // The ops of a listed root.
+  const RootOps* OpsOf(const PromiseBase* p) const { return roots_[p->state.registry_index].ops; }
   size_t size() const { return roots_.size(); }
-  void CancelAll();
+  bool empty() const { return roots_.empty(); }
+  const RootEntry& back() const { return roots_.back(); }
+  std::vector<RootEntry>::const_iterator begin() const { return roots_.begin(); }
+  std::vector<RootEntry>::const_iterator end() const { return roots_.end(); }
 
  private:
   std::vector<RootEntry> roots_;
+};
+
+// The live spawned tasks of one loop (EventLoop::Local), except group children (their group
+// lists them).
+class Registry : public RootList {
+ public:
+  Registry() = default;
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+  // Destroys the frames of detached tasks still alive (the loop is going away); tasks some
+  // handle still refers to are left to it.
+  ~Registry();
+
+  void CancelAll();
 };
 
 // "UnknownError: task threw std::runtime_error: boom".

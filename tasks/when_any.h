@@ -45,10 +45,7 @@ template <typename T>
 Task<WhenAnyResult<T>> WhenAny(std::vector<Task<T>> tasks) {
   CORIO_CHECK_MSG(!tasks.empty(), "corio::WhenAny of no tasks");
   tasks_internal::ChildGroup group;
-  std::vector<std::coroutine_handle<tasks_internal::Promise<T>>> children;
-  children.reserve(tasks.size());
-  for (Task<T>& t : tasks) children.push_back(group.Add(std::move(t)));
-  tasks.clear();
+  std::vector<std::coroutine_handle<tasks_internal::Promise<T>>> children = group.AddAll(tasks);
   tasks_internal::PromiseBase* winner = nullptr;
   for (;;) {
     while (tasks_internal::PromiseBase* done = group.NextCompleted()) {
@@ -60,8 +57,7 @@ Task<WhenAnyResult<T>> WhenAny(std::vector<Task<T>> tasks) {
     if (group.running() == 0) break;
     co_await group.WaitForCompletion();
   }
-  size_t index = 0;
-  while (&children[index].promise() != winner) ++index;
+  const size_t index = group.IndexOf(winner);
   co_return WhenAnyResult<T>{index, tasks_internal::TakeResult(children[index].promise())};
 }
 
@@ -77,10 +73,7 @@ Task<WhenAnyResult<T>> WhenAny(Task<T> first, Task<More>... more) {
 template <typename T>
 class AsCompleted {
  public:
-  explicit AsCompleted(std::vector<Task<T>> tasks) {
-    children_.reserve(tasks.size());
-    for (Task<T>& t : tasks) children_.push_back(group_.Add(std::move(t)));
-  }
+  explicit AsCompleted(std::vector<Task<T>> tasks) : children_(group_.AddAll(tasks)) {}
   AsCompleted(const AsCompleted&) = delete;
   AsCompleted& operator=(const AsCompleted&) = delete;
 
@@ -94,8 +87,7 @@ class AsCompleted {
     }
     if (done == nullptr) co_return std::nullopt;
     ++taken_;
-    size_t index = 0;
-    while (&children_[index].promise() != done) ++index;
+    const size_t index = group_.IndexOf(done);
     co_return WhenAnyResult<T>{index, tasks_internal::TakeSettled(children_[index].promise())};
   }
 
