@@ -76,9 +76,7 @@ void AsyncFd::Awaiter::Wake(absl::Status result) {
 void AsyncFd::Awaiter::OnCancel(tasks_internal::CancelHandler* self) {
   auto* a = static_cast<Awaiter*>(self);
   if (a->fd_.state_ && a->fd_.state_->waiter[a->dir_] == a) {
-    a->fd_.state_->waiter[a->dir_] = nullptr;
-    a->result_ = absl::CancelledError("I/O wait cancelled");
-    EventLoop::Current()->CallSoon(a->handle_);
+    a->Wake(absl::CancelledError("I/O wait cancelled"));
   }
 }
 

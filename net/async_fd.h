@@ -50,14 +50,17 @@ class AsyncFd {
 
   // Fairness: call after each operation that completed without waiting, with the bytes it
   // moved; returns true when this fd has done enough in a row (64 operations or
-  // kBudgetBytes) that the caller should co_await Yield(). Yielding by bytes too keeps bulk
-  // transfers cache-friendly: a peer on the same loop reads what was just written while it is
-  // still in cache, instead of after megabytes have piled up in the socket buffer.
+  // kBudgetBytes) that the caller should co_await Yield(). It then also asks the loop to poll
+  // I/O next (EventLoop::PollIoSoon), so peers see what this burst produced before more
+  // callbacks run. Yielding by bytes too keeps bulk transfers cache-friendly: a peer on the
+  // same loop reads what was just written while it is still in cache, instead of after
+  // megabytes have piled up in the socket buffer.
   static constexpr size_t kBudgetBytes = 64 * 1024;
   bool UseBudget(size_t bytes = 0) {
     state_->inline_bytes += bytes;
     if (++state_->inline_ops % 64 == 0 || state_->inline_bytes >= kBudgetBytes) {
       state_->inline_bytes = 0;
+      state_->watcher.loop()->PollIoSoon();
       return true;
     }
     return false;

@@ -43,7 +43,6 @@ Task<absl::StatusOr<TcpStream>> TcpListener::Accept() {
       absl::StatusOr<SocketAddress> addr =
           SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&peer), len);
       if (fd_.UseBudget()) {
-        EventLoop::Current()->PollIoSoon();
         absl::Status y = co_await Yield();
         if (!y.ok()) {
           close(fd);

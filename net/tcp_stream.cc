@@ -16,13 +16,18 @@ absl::Status SockError(int err, absl::string_view op, const SocketAddress& peer)
   return absl::ErrnoToStatus(err, absl::StrCat(op, " ", peer.ToString()));
 }
 
+// A connected (or connecting) TCP socket: Nagle off, owned and watched by an AsyncFd.
+absl::StatusOr<AsyncFd> WatchStreamSocket(int fd) {
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return AsyncFd::Create(fd);
+}
+
 // The connect itself, in its own task so WithTimeout can bound it.
 Task<absl::StatusOr<AsyncFd>> ConnectFd(SocketAddress peer) {
   const int fd = socket(peer.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
   if (fd < 0) co_return SockError(errno, "socket for", peer);
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  absl::StatusOr<AsyncFd> afd = AsyncFd::Create(fd);  // owns fd from here on, on every path
+  absl::StatusOr<AsyncFd> afd = WatchStreamSocket(fd);  // owns fd from here on, on every path
   if (!afd.ok()) co_return afd.status();
   if (connect(fd, peer.sockaddr_ptr(), peer.socklen()) == 0) co_return afd;
   if (errno != EINPROGRESS) co_return SockError(errno, "connect", peer);
@@ -53,9 +58,7 @@ Task<absl::StatusOr<TcpStream>> TcpStream::Connect(SocketAddress peer, absl::Dur
 }
 
 absl::StatusOr<TcpStream> TcpStream::Adopt(int fd, SocketAddress peer) {
-  const int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  absl::StatusOr<AsyncFd> afd = AsyncFd::Create(fd);
+  absl::StatusOr<AsyncFd> afd = WatchStreamSocket(fd);
   if (!afd.ok()) return afd.status();
   return TcpStream(*std::move(afd), peer);
 }
@@ -66,7 +69,6 @@ Task<absl::StatusOr<size_t>> TcpStream::Read(absl::Span<char> buf) {
     const ssize_t n = ::read(fd_.fd(), buf.data(), buf.size());
     if (n >= 0) {
       if (fd_.UseBudget(static_cast<size_t>(n))) {
-        EventLoop::Current()->PollIoSoon();  // let peers see what this burst produced
         absl::Status y = co_await Yield();
         if (!y.ok()) co_return y;
       }
@@ -95,10 +97,7 @@ Task<absl::Status> TcpStream::WriteAll(absl::string_view data) {
     absl::Status ready = co_await fd_.Writable();
     if (!ready.ok()) co_return ready;
   }
-  if (fd_.UseBudget(total)) {
-    EventLoop::Current()->PollIoSoon();  // let peers see what this burst produced
-    co_return co_await Yield();
-  }
+  if (fd_.UseBudget(total)) co_return co_await Yield();
   co_return absl::OkStatus();
 }
 
