@@ -69,6 +69,8 @@ struct LookupWaiter : tasks_internal::CancelHandler {
   LookupWaiter& operator=(const LookupWaiter&) = delete;
   ~LookupWaiter();  // a frame destroyed while waiting leaves its lookup
   static void OnCancel(tasks_internal::CancelHandler* self);
+  // Unregisters from the lookup (precondition: registered).
+  void Leave();
 
   Lookup* lookup = nullptr;  // while registered
   std::coroutine_handle<> handle;
@@ -92,6 +94,8 @@ class Resolver::Impl {
   static void SockStateCb(void* data, ares_socket_t fd, int readable, int writable);
   static void OnAddrInfo(void* arg, int status, int timeouts, ares_addrinfo* res);
   void Complete(Lookup* l, absl::StatusOr<Addresses> result, absl::Duration ttl);
+  // Stops offering `l` to new Resolve calls (if it still is).
+  void ForgetInflight(Lookup* l);
 
   EventLoop& loop_;
   ResolverOptions options_;
@@ -111,22 +115,23 @@ struct Lookup {
   TimerHandle deadline;
 };
 
+void LookupWaiter::Leave() {
+  auto& ws = lookup->waiters;
+  ws.erase(std::remove(ws.begin(), ws.end(), this), ws.end());
+  lookup = nullptr;
+}
+
 void LookupWaiter::OnCancel(tasks_internal::CancelHandler* self) {
   auto* w = static_cast<LookupWaiter*>(self);
   if (w->lookup == nullptr) return;
-  auto& ws = w->lookup->waiters;
-  ws.erase(std::remove(ws.begin(), ws.end(), w), ws.end());
-  w->lookup = nullptr;
+  w->Leave();
   w->result = absl::CancelledError("dns: lookup cancelled");
   w->woken = true;
   EventLoop::Current()->CallSoon(w->handle);
 }
 
 LookupWaiter::~LookupWaiter() {
-  if (lookup != nullptr) {
-    auto& ws = lookup->waiters;
-    ws.erase(std::remove(ws.begin(), ws.end(), this), ws.end());
-  }
+  if (lookup != nullptr) Leave();
   tasks_internal::Disarm(root, this);
 }
 
@@ -250,18 +255,13 @@ void Resolver::Impl::OnAddrInfo(void* arg, int status, int /*timeouts*/, ares_ad
     result = AresError(status, l->host);
   }
   if (res != nullptr) ares_freeaddrinfo(res);
-  if (l->impl != nullptr) {
-    l->impl->Complete(l, std::move(result), ttl);
-  } else {
-    WakeAll(l, result);
-  }
+  l->impl->Complete(l, std::move(result), ttl);
   delete l;
 }
 
 void Resolver::Impl::Complete(Lookup* l, absl::StatusOr<Addresses> result, absl::Duration ttl) {
   l->deadline.Cancel();
-  auto it = inflight_.find(l->key);
-  if (it != inflight_.end() && it->second == l) inflight_.erase(it);
+  ForgetInflight(l);
   // Cache answers for their TTL, "no such host" for the negative TTL, nothing else.
   if (options_.cache_entries > 0 && !absl::IsCancelled(result.status())) {
     absl::Duration keep = absl::ZeroDuration();
@@ -276,6 +276,11 @@ void Resolver::Impl::Complete(Lookup* l, absl::StatusOr<Addresses> result, absl:
     }
   }
   WakeAll(l, result);
+}
+
+void Resolver::Impl::ForgetInflight(Lookup* l) {
+  auto it = inflight_.find(l->key);
+  if (it != inflight_.end() && it->second == l) inflight_.erase(it);
 }
 
 Resolver::Resolver(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) { impl_->stats_ = &stats_; }
@@ -365,10 +370,8 @@ Task<absl::StatusOr<std::vector<SocketAddress>>> Resolver::Resolve(std::string h
       l->deadline = impl.loop_.CallLater(impl.options_.lookup_timeout, [&impl, l] {
         // Give up on this lookup for its waiters; c-ares finishes it later (and it is freed
         // then). A new Resolve starts a fresh query.
-        auto it = impl.inflight_.find(l->key);
-        if (it != impl.inflight_.end() && it->second == l) impl.inflight_.erase(it);
-        WakeAll(l, absl::DeadlineExceededError(
-                       absl::StrCat("dns: timed out resolving \"", l->host, "\"")));
+        impl.ForgetInflight(l);
+        WakeAll(l, AresError(ARES_ETIMEOUT, l->host));
       });
     }
     ares_addrinfo_hints hints;
