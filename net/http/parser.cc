@@ -29,10 +29,7 @@ struct HexTable {
   signed char v[256];
   constexpr HexTable() : v() {
     for (int c = 0; c < 256; ++c) {
-      v[c] = c >= '0' && c <= '9'   ? static_cast<signed char>(c - '0')
-             : c >= 'a' && c <= 'f' ? static_cast<signed char>(c - 'a' + 10)
-             : c >= 'A' && c <= 'F' ? static_cast<signed char>(c - 'A' + 10)
-                                    : static_cast<signed char>(-1);
+      v[c] = static_cast<signed char>(HexDigitValue(static_cast<unsigned char>(c)));
     }
   }
 };

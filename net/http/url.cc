@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "net/http/chars.h"
 
 namespace corio::http {
 namespace {
@@ -29,12 +30,6 @@ bool IsUnreserved(unsigned char c) {
 bool IsSubDelim(unsigned char c) {
   return c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' || c == ')' || c == '*' ||
          c == '+' || c == ',' || c == ';' || c == '=';
-}
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 void AppendEscaped(std::string* out, unsigned char c) {
   static constexpr char kHex[] = "0123456789ABCDEF";
@@ -52,8 +47,11 @@ absl::StatusOr<std::string> NormalizeComponent(absl::string_view text, absl::str
   for (size_t i = 0; i < part.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(part[i]);
     if (c == '%') {
-      const int hi = i + 1 < part.size() ? HexValue(part[i + 1]) : -1;
-      const int lo = i + 2 < part.size() ? HexValue(part[i + 2]) : -1;
+      const auto digit = [&](size_t at) {
+        return at < part.size() ? HexDigitValue(static_cast<unsigned char>(part[at])) : -1;
+      };
+      const int hi = digit(i + 1);
+      const int lo = digit(i + 2);
       if (hi < 0 || lo < 0) return Bad(text, "malformed percent-encoding", offset + i);
       const unsigned char decoded = static_cast<unsigned char>(hi * 16 + lo);
       if (IsUnreserved(decoded)) {
