@@ -69,6 +69,11 @@ std::string Size(size_t bytes) {
   return absl::StrCat(bytes, " bytes");
 }
 
+// "http: header line exceeds 8 KiB".
+absl::Status TooLong(absl::string_view what, size_t limit) {
+  return absl::ResourceExhaustedError(absl::StrCat("http: ", what, " exceeds ", Size(limit)));
+}
+
 // Calls f(element) for each trimmed, non-empty element of a comma-separated value.
 template <typename F>
 void ForEachListElement(absl::string_view value, F f) {
@@ -292,12 +297,10 @@ absl::StatusOr<size_t> ResponseParser::ParseHead(absl::string_view input) {
   const char* const end = base + input.size();
   auto incomplete = [&](const char* line_start) -> absl::StatusOr<size_t> {
     if (input.size() > limits_.max_head_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("http: response header exceeds ", Size(limits_.max_head_bytes)));
+      return TooLong("response header", limits_.max_head_bytes);
     }
     if (static_cast<size_t>(end - line_start) > limits_.max_line_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("http: header line exceeds ", Size(limits_.max_line_bytes)));
+      return TooLong("header line", limits_.max_line_bytes);
     }
     return 0;
   };
@@ -307,8 +310,7 @@ absl::StatusOr<size_t> ResponseParser::ParseHead(absl::string_view input) {
     if (*cr == nullptr) return incomplete(base);
     const absl::string_view line(base, *cr - base);
     if (line.size() > limits_.max_line_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("http: status line exceeds ", Size(limits_.max_line_bytes)));
+      return TooLong("status line", limits_.max_line_bytes);
     }
     if (absl::Status s = ParseStatusLine(line); !s.ok()) return s;
     head_pos_ = line.size() + 2;
@@ -325,8 +327,7 @@ absl::StatusOr<size_t> ResponseParser::ParseHead(absl::string_view input) {
     if (!f.ok()) return f.status();
     if (f->next == nullptr) return incomplete(p);
     if (static_cast<size_t>(f->next - p - 2) > limits_.max_line_bytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("http: header line exceeds ", Size(limits_.max_line_bytes)));
+      return TooLong("header line", limits_.max_line_bytes);
     }
     if (field_offsets_.size() == limits_.max_headers) {
       return absl::ResourceExhaustedError(
@@ -345,8 +346,7 @@ absl::StatusOr<size_t> ResponseParser::ParseHead(absl::string_view input) {
   }
   const size_t head_len = (p - base) + 2;
   if (head_len > limits_.max_head_bytes) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("http: response header exceeds ", Size(limits_.max_head_bytes)));
+    return TooLong("response header", limits_.max_head_bytes);
   }
   // Complete: make the views.
   head_.reason = absl::string_view(base + reason_off_, reason_len_);
@@ -495,8 +495,7 @@ absl::StatusOr<size_t> ResponseParser::ParseChunked(
           if (!eol.ok()) return eol.status();
           if (*eol == nullptr) {
             if (static_cast<size_t>(end - p) > limits_.max_line_bytes) {
-              return absl::ResourceExhaustedError(
-                  absl::StrCat("http: chunk-size line exceeds ", Size(limits_.max_line_bytes)));
+              return TooLong("chunk-size line", limits_.max_line_bytes);
             }
             return p - begin;  // wait for the whole line
           }
@@ -518,10 +517,7 @@ absl::StatusOr<size_t> ResponseParser::ParseChunked(
         if (size == 0) {
           state_ = State::kTrailers;
         } else {
-          if (size > limits_.max_body_bytes - body_seen_) {
-            return absl::ResourceExhaustedError(absl::StrCat(
-                "http: response body exceeds ", limits_.max_body_bytes, " bytes"));
-          }
+          if (size > limits_.max_body_bytes - body_seen_) return BodyLimitExceeded();
           remaining_ = size;
           state_ = State::kChunkData;
         }
@@ -557,8 +553,7 @@ absl::StatusOr<size_t> ResponseParser::ParseChunked(
         if (!eol.ok()) return eol.status();
         if (*eol == nullptr) {
           if (static_cast<size_t>(end - p) > limits_.max_line_bytes) {
-            return absl::ResourceExhaustedError(
-                absl::StrCat("http: trailer line exceeds ", Size(limits_.max_line_bytes)));
+            return TooLong("trailer line", limits_.max_line_bytes);
           }
           return p - begin;
         }
@@ -568,8 +563,7 @@ absl::StatusOr<size_t> ResponseParser::ParseChunked(
         }
         trailer_bytes_ += (*eol - p) + 2;
         if (trailer_bytes_ > limits_.max_trailer_bytes) {
-          return absl::ResourceExhaustedError(
-              absl::StrCat("http: trailer section exceeds ", Size(limits_.max_trailer_bytes)));
+          return TooLong("trailer section", limits_.max_trailer_bytes);
         }
         absl::StatusOr<FieldLine> f = ParseFieldLineAt(p, *eol + 2);
         if (!f.ok()) return f.status();
