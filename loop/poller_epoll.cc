@@ -17,10 +17,6 @@
 namespace corio::loop_internal {
 namespace {
 
-absl::Status ErrnoStatus(int err, absl::string_view what) {
-  return absl::ErrnoToStatus(err, what);
-}
-
 uint32_t ToEpoll(uint32_t interest) {
   uint32_t ev = 0;
   if (interest & io::kReadable) ev |= EPOLLIN | EPOLLRDHUP;
@@ -51,7 +47,7 @@ class EpollPoller final : public Poller {
   }
   absl::Status Remove(int fd, uint64_t token) override {
     if (epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr) != 0) {
-      return ErrnoStatus(errno, absl::StrCat("epoll_ctl(DEL) fd ", fd));
+      return absl::ErrnoToStatus(errno, absl::StrCat("epoll_ctl(DEL) fd ", fd));
     }
     return absl::OkStatus();
   }
@@ -74,7 +70,7 @@ class EpollPoller final : public Poller {
     }
     if (n < 0) {
       if (errno == EINTR) return 0;
-      return ErrnoStatus(errno, "epoll_wait");
+      return absl::ErrnoToStatus(errno, "epoll_wait");
     }
     for (int i = 0; i < n; ++i) {
       out[i] = PollEvent{events_[i].data.u64, FromEpoll(events_[i].events)};
@@ -91,7 +87,7 @@ class EpollPoller final : public Poller {
     ev.events = ToEpoll(interest);
     ev.data.u64 = token;
     if (epoll_ctl(epfd_, op, fd, &ev) != 0) {
-      return ErrnoStatus(errno, absl::StrCat(what, " fd ", fd));
+      return absl::ErrnoToStatus(errno, absl::StrCat(what, " fd ", fd));
     }
     return absl::OkStatus();
   }
@@ -105,7 +101,7 @@ class EpollPoller final : public Poller {
 std::unique_ptr<Poller> NewEpollPoller(absl::Status* error) {
   int epfd = epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) {
-    *error = ErrnoStatus(errno, "epoll_create1");
+    *error = absl::ErrnoToStatus(errno, "epoll_create1");
     return nullptr;
   }
   return std::make_unique<EpollPoller>(epfd);

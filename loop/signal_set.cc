@@ -15,13 +15,10 @@ namespace {
 
 // signo -> write end of the owning loop's pipe, or -1.
 std::atomic<int> g_signal_pipe[NSIG];
-std::atomic<bool> g_initialized{false};
 
 void InitTable() {
-  if (g_initialized.load(std::memory_order_acquire)) return;
   static const bool once = [] {
     for (auto& fd : g_signal_pipe) fd.store(-1, std::memory_order_relaxed);
-    g_initialized.store(true, std::memory_order_release);
     return true;
   }();
   (void)once;
