@@ -37,11 +37,9 @@ SocketAddress RefusingAddress(const char* ip) {
   SocketAddress a = *SocketAddress::FromIp(ip, 0);
   const int s = socket(a.family(), SOCK_STREAM, 0);
   bind(s, a.sockaddr_ptr(), a.socklen());
-  sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
+  const SocketAddress bound = *SocketAddress::LocalOf(s);
   close(s);  // nothing listens there now
-  return *SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  return bound;
 }
 
 // A listener whose accept queue is full: connecting to it hangs.

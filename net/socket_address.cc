@@ -1,6 +1,7 @@
 #include "net/socket_address.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 
 #include <algorithm>
 #include <cstring>
@@ -84,6 +85,15 @@ absl::StatusOr<SocketAddress> SocketAddress::FromSockaddr(const sockaddr* sa, so
     return a;
   }
   return absl::InvalidArgumentError(absl::StrCat("unsupported address family ", sa->sa_family));
+}
+
+absl::StatusOr<SocketAddress> SocketAddress::LocalOf(int fd) {
+  sockaddr_storage ss;
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat("getsockname fd ", fd));
+  }
+  return FromSockaddr(reinterpret_cast<const sockaddr*>(&ss), len);
 }
 
 uint16_t SocketAddress::port() const {

@@ -32,6 +32,9 @@ class SocketAddress {
   static SocketAddress Loopback6(uint16_t port);
   // From a kernel address (AF_INET / AF_INET6); INVALID_ARGUMENT for other families.
   static absl::StatusOr<SocketAddress> FromSockaddr(const sockaddr* sa, socklen_t len);
+  // The local address a socket is bound to (getsockname), e.g. to learn the port the kernel
+  // picked for port 0.
+  static absl::StatusOr<SocketAddress> LocalOf(int fd);
 
   int family() const { return storage_.ss_family; }
   bool is_v4() const { return family() == AF_INET; }

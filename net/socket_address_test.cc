@@ -1,5 +1,7 @@
 #include "net/socket_address.h"
 
+#include <unistd.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
@@ -30,6 +32,21 @@ TEST(SocketAddressTest, ParsesAndFormatsBothFamilies) {
   absl::StatusOr<SocketAddress> back = SocketAddress::FromSockaddr(v6->sockaddr_ptr(), v6->socklen());
   ASSERT_THAT(back, IsOk());
   EXPECT_EQ(*back, *v6);
+}
+
+TEST(SocketAddressTest, LocalOfTellsThePortTheKernelPicked) {
+  const int s = socket(AF_INET6, SOCK_DGRAM, 0);
+  ASSERT_GE(s, 0);
+  const SocketAddress any_port = SocketAddress::Loopback6(0);
+  ASSERT_EQ(bind(s, any_port.sockaddr_ptr(), any_port.socklen()), 0);
+  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(s);
+  ASSERT_THAT(local, IsOk());
+  EXPECT_TRUE(local->is_v6());
+  EXPECT_EQ(local->IpString(), "::1");
+  EXPECT_NE(local->port(), 0);
+  close(s);
+  EXPECT_THAT(SocketAddress::LocalOf(s),
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("getsockname fd")));
 }
 
 TEST(SocketAddressTest, RejectsWhatIsNotAnAddressWithPort) {

@@ -19,12 +19,8 @@ absl::StatusOr<TcpListener> TcpListener::Bind(SocketAddress addr, int backlog) {
     close(fd);
     return absl::ErrnoToStatus(err, absl::StrCat("listen on ", addr.ToString()));
   }
-  sockaddr_storage local;
-  socklen_t len = sizeof local;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
   TcpListener l;
-  absl::StatusOr<SocketAddress> bound =
-      SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&local), len);
+  absl::StatusOr<SocketAddress> bound = SocketAddress::LocalOf(fd);
   l.local_ = bound.ok() ? *bound : addr;
   absl::StatusOr<AsyncFd> afd = AsyncFd::Create(fd);
   if (!afd.ok()) return afd.status();

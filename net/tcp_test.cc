@@ -85,10 +85,7 @@ TEST_F(TcpTest, ConnectionRefusedNamesTheAddress) {
   const int s = socket(AF_INET, SOCK_STREAM, 0);
   SocketAddress addr = SocketAddress::Loopback4(0);
   ASSERT_EQ(bind(s, addr.sockaddr_ptr(), addr.socklen()), 0);
-  sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  getsockname(s, reinterpret_cast<sockaddr*>(&ss), &len);
-  addr = *SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len);
+  addr = *SocketAddress::LocalOf(s);
   auto main = [](SocketAddress addr) -> Task<absl::Status> {
     absl::StatusOr<TcpStream> conn = co_await TcpStream::Connect(addr);
     co_return conn.status();

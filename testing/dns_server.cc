@@ -45,11 +45,12 @@ absl::StatusOr<std::unique_ptr<FakeDnsServer>> FakeDnsServer::Start() {
     close(fd);
     return absl::ErrnoToStatus(err, "bind");
   }
-  sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  std::unique_ptr<FakeDnsServer> server(new FakeDnsServer(
-      *loop, fd, *SocketAddress::FromSockaddr(reinterpret_cast<sockaddr*>(&ss), len)));
+  absl::StatusOr<SocketAddress> local = SocketAddress::LocalOf(fd);
+  if (!local.ok()) {
+    close(fd);
+    return local.status();
+  }
+  std::unique_ptr<FakeDnsServer> server(new FakeDnsServer(*loop, fd, *local));
   FakeDnsServer* s = server.get();
   absl::StatusOr<FdWatcher> w =
       FdWatcher::Start(*loop, fd, io::kReadable, [s](uint32_t) { s->OnReadable(); });
