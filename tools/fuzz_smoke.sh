@@ -13,8 +13,9 @@ TARGETS=(
 )
 labels=()
 for t in "${TARGETS[@]}"; do labels+=("${t%% *}"); done
-# gold warns about every ASan helper symbol; the build's real errors still show.
-tools/bazel build --config=fuzz "${labels[@]}" 2>&1 | grep -v "Cannot export local symbol" || true
+# gold warns about every ASan helper symbol; the build's real errors still show, and a failed
+# build fails this script (pipefail; the filter itself never fails).
+tools/bazel build --config=fuzz "${labels[@]}" 2>&1 | { grep -v "Cannot export local symbol" || true; }
 status=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
