@@ -97,7 +97,9 @@ Task<absl::Status> TcpStream::WriteAll(absl::string_view data) {
     absl::Status ready = co_await fd_.Writable();
     if (!ready.ok()) co_return ready;
   }
-  if (fd_.UseBudget(total)) co_return co_await Yield();
+  if (fd_.UseBudget(total)) {
+    co_return co_await Yield();
+  }
   co_return absl::OkStatus();
 }
 
