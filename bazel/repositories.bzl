@@ -145,7 +145,7 @@ _ABSL = {
         "node_hash_set",
     ],
     "absl/debugging": ["failure_signal_handler", "stacktrace", "symbolize"],
-    "absl/flags": ["flag", "parse", "usage"],
+    "absl/flags": ["flag", "marshalling", "parse", "reflection", "usage"],
     "absl/functional": ["any_invocable", "bind_front", "function_ref"],
     "absl/hash": ["hash"],
     "absl/memory": ["memory"],
@@ -164,6 +164,8 @@ _ABSL = {
 _ABSL_PC = {
     "absl/algorithm:container": "absl_algorithm_container",
     "absl/flags:flag": "absl_flags",
+    "absl/flags:marshalling": "absl_flags_marshalling",
+    "absl/flags:reflection": "absl_flags_reflection",
     "absl/flags:parse": "absl_flags_parse",
     "absl/flags:usage": "absl_flags_usage",
     "absl/random:random": "absl_random_random",
