@@ -12,10 +12,12 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/check.h"
 #include "loop/event_loop.h"
+#include "net/dns/hosts_file.h"
 #include "tasks/task.h"
 
 namespace corio::dns {
@@ -57,6 +59,12 @@ absl::Status AresError(int status, absl::string_view host) {
   }
 }
 
+// RFC 6761 §6.3: "localhost." and every name under it are the loopback host.
+bool IsLocalhostName(absl::string_view host) {
+  const std::string name = dns_internal::CanonicalHostName(host);
+  return name == "localhost" || (name.size() > 10 && absl::EndsWith(name, ".localhost"));
+}
+
 }  // namespace
 
 // One c-ares query, shared by every task awaiting the same (host, family).
@@ -86,7 +94,11 @@ class Resolver::Impl {
     absl::Time expires;
   };
 
-  Impl(EventLoop& loop, ResolverOptions options) : loop_(loop), options_(std::move(options)) {}
+  Impl(EventLoop& loop, ResolverOptions options) : loop_(loop), options_(std::move(options)) {
+    if (options_.use_hosts_file && !options_.hosts_file.empty()) {
+      hosts_ = std::make_unique<dns_internal::HostsFile>(options_.hosts_file);
+    }
+  }
   ~Impl();
 
   absl::Status Init();
@@ -105,6 +117,7 @@ class Resolver::Impl {
   absl::flat_hash_map<std::string, CacheEntry> cache_;
   absl::flat_hash_map<std::string, Lookup*> inflight_;
   ResolverStats* stats_ = nullptr;
+  std::unique_ptr<dns_internal::HostsFile> hosts_;  // null: no hosts file
 };
 
 struct Lookup {
@@ -159,8 +172,8 @@ absl::Status Resolver::Impl::Init() {
   mask |= ARES_OPT_TIMEOUTMS;
   opts.tries = std::max(1, options_.tries);
   mask |= ARES_OPT_TRIES;
-  char lookups[3];
-  std::strcpy(lookups, options_.use_hosts_file ? "fb" : "b");
+  // The hosts file is corio's (HostsFile, at the configured path); c-ares only asks servers.
+  char lookups[] = "b";
   opts.lookups = lookups;
   mask |= ARES_OPT_LOOKUPS;
   const int rc = ares_init_options(&channel_, &opts, mask);
@@ -346,8 +359,18 @@ Task<absl::StatusOr<std::vector<SocketAddress>>> Resolver::Resolve(std::string h
       })) {
     co_return absl::InvalidArgumentError(absl::StrCat("dns: invalid host name \"", host, "\""));
   }
-  const std::string key = absl::StrCat(absl::AsciiStrToLower(host), "/", family);
+  if (IsLocalhostName(host)) {
+    Addresses loopback;
+    if (family != AF_INET) loopback.push_back(SocketAddress::Loopback6(port));
+    if (family != AF_INET6) loopback.push_back(SocketAddress::Loopback4(port));
+    co_return loopback;
+  }
   Impl& impl = *impl_;
+  if (impl.hosts_ != nullptr) {
+    Addresses listed = impl.hosts_->Lookup(host, family);
+    if (!listed.empty()) co_return WithPort(std::move(listed), port);
+  }
+  const std::string key = absl::StrCat(absl::AsciiStrToLower(host), "/", family);
   if (auto it = impl.cache_.find(key); it != impl.cache_.end()) {
     if (it->second.expires > impl.loop_.Now()) {
       ++stats_.cache_hits;

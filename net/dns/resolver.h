@@ -1,18 +1,25 @@
 // dns::Resolver: asynchronous name resolution on c-ares, driven by the current event loop —
-// no thread per lookup, no getaddrinfo on a pool. A and AAAA, CNAME chains, /etc/hosts,
-// numeric hosts without a query, a cache that honours TTLs (and caches failures briefly),
-// identical lookups in flight shared, per-lookup timeout and cancellation.
+// no thread per lookup, no getaddrinfo on a pool. A and AAAA, CNAME chains, a hosts file,
+// numeric hosts and `localhost` without a query, a cache that honours TTLs (and caches failures
+// briefly), identical lookups in flight shared, per-lookup timeout and cancellation.
 //
 //   CORIO_ASSIGN_OR_RETURN(auto resolver, corio::dns::Resolver::Create());   // on a loop
 //   CORIO_CO_ASSIGN_OR_RETURN(std::vector<corio::SocketAddress> addrs,
 //                             co_await resolver->Resolve("example.com", 443));
 //
-// Options: servers (default: the system's /etc/resolv.conf), per-try timeout and tries, whether
-// /etc/hosts is read, cache size and the negative-cache TTL.
+// Options: servers (default: the system's /etc/resolv.conf), per-try timeout and tries, the
+// hosts file (default /etc/hosts; tests point it at their own file), cache size and the
+// negative-cache TTL.
+//
+// Answered without a query, in this order: numeric hosts ("127.0.0.1", "::1", "[::1]");
+// `localhost`, `*.localhost` (any case, with or without the trailing dot) -> [::1] and
+// 127.0.0.1, always, without reading any file (RFC 6761 §6.3, as curl and Go do); names in the
+// hosts file (read again when it changes; a missing file has no names). Then the cache, then
+// the servers.
 //
 // Completion contract: Resolve() resumes once, on the loop's thread: at once (no suspension)
-// for numeric hosts and cache hits, else on a later turn with the addresses (IPv6 first, then
-// IPv4, each in the server's order) or an error. Cancelling the task resumes it at once with
+// for numeric hosts, localhost, hosts-file names and cache hits, else on a later turn with the
+// addresses (IPv6 first, then IPv4, each in the server's order) or an error. Cancelling the task resumes it at once with
 // CANCELLED; the query itself runs out on its own (c-ares cannot cancel one query), and its
 // answer still fills the cache.
 // Errors: NOT_FOUND `dns: no such host "nope.invalid"`; NOT_FOUND `dns: "x" has no addresses`;
@@ -42,7 +49,10 @@ struct ResolverOptions {
   std::vector<SocketAddress> servers;
   absl::Duration try_timeout = absl::Seconds(2);
   int tries = 2;
+  // Names in `hosts_file` are answered from it without a query. Empty, or use_hosts_file
+  // false: no hosts file.
   bool use_hosts_file = true;
+  std::string hosts_file = "/etc/hosts";
   // A whole lookup's bound, beyond the tries (InfiniteDuration: none).
   absl::Duration lookup_timeout = absl::Seconds(10);
   size_t cache_entries = 10000;  // 0 disables the cache

@@ -3,6 +3,8 @@
 #include "net/dns/resolver.h"
 
 
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -229,29 +231,99 @@ TEST_F(ResolverTest, DestroyingTheResolverCancelsPendingLookups) {
 }
 
 TEST_F(ResolverTest, TruncatedAnswersEndInAClearErrorNotAHang) {
-  // TC set: c-ares retries over TCP, which the fake server refuses.
+  // TC set: c-ares retries over TCP, which the fake server refuses. That must end the lookup
+  // with an error of its own, well before the lookup timeout would have ended a hang.
   auto main = []() -> Task<absl::Status> {
-    CORIO_CO_ASSIGN_OR_RETURN(Env env, MakeEnv());
+    ResolverOptions options;
+    options.lookup_timeout = absl::Seconds(10);
+    CORIO_CO_ASSIGN_OR_RETURN(Env env, MakeEnv(options));
     env.dns->AddA("big.test", "10.7.7.7");
     env.dns->SetTruncated("big.test");
+    const absl::Time start = EventLoop::Current()->Now();
     absl::StatusOr<std::vector<SocketAddress>> r = co_await env.resolver->Resolve("big.test", 80);
-    EXPECT_FALSE(r.ok());
-    EXPECT_THAT(r.status().message(), HasSubstr("big.test"));
+    EXPECT_LT(EventLoop::Current()->Now() - start, options.lookup_timeout);
+    co_return r.status();
+  };
+  EXPECT_THAT(RunTask(main()), StatusIs(absl::StatusCode::kUnavailable, HasSubstr("\"big.test\"")));
+}
+
+// A hosts file of the test's own, so the test does not depend on the machine's /etc/hosts.
+std::string WriteHostsFile(const std::string& name, const std::string& text) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  return path;
+}
+
+TEST_F(ResolverTest, HostsFileNamesAreAnsweredWithoutAQuery) {
+  auto main = []() -> Task<absl::Status> {
+    ResolverOptions options;
+    CORIO_CO_ASSIGN_OR_RETURN(Env env, MakeEnv(options));
+    env.dns->AddA("box.test", "10.8.8.8");  // what the server would say
+    options.servers = {env.dns->address()};
+    options.hosts_file = WriteHostsFile("hosts_resolver", "10.9.9.9 box.test\nfd00::9 box.test\n");
+    CORIO_CO_ASSIGN_OR_RETURN(auto resolver, Resolver::Create(options));
+    CORIO_CO_ASSIGN_OR_RETURN(auto both, co_await resolver->Resolve("Box.Test", 80));
+    EXPECT_THAT(Strings(both), ElementsAre("[fd00::9]:80", "10.9.9.9:80"));
+    CORIO_CO_ASSIGN_OR_RETURN(auto v4, co_await resolver->Resolve("box.test", 81, AF_INET));
+    EXPECT_THAT(Strings(v4), ElementsAre("10.9.9.9:81"));
+    EXPECT_EQ(env.dns->total_queries(), 0);
+    // Without the hosts file the same name goes to the server.
+    options.use_hosts_file = false;
+    CORIO_CO_ASSIGN_OR_RETURN(auto plain, Resolver::Create(options));
+    CORIO_CO_ASSIGN_OR_RETURN(auto asked, co_await plain->Resolve("box.test", 80));
+    EXPECT_THAT(Strings(asked), ElementsAre("10.8.8.8:80"));
+    EXPECT_EQ(env.dns->total_queries(), kQueriesPerLookup);
     co_return absl::OkStatus();
   };
   EXPECT_THAT(RunTask(main()), IsOk());
 }
 
-TEST_F(ResolverTest, HostsFileNamesAreAnsweredWithoutAQuery) {
+TEST_F(ResolverTest, AMissingHostsFileMeansAskingTheServers) {
   auto main = []() -> Task<absl::Status> {
-    CORIO_CO_ASSIGN_OR_RETURN(auto dns, FakeDnsServer::Start());
+    CORIO_CO_ASSIGN_OR_RETURN(Env env, MakeEnv());
+    env.dns->AddA("box.test", "10.8.8.8");
     ResolverOptions options;
-    options.servers = {dns->address()};
-    options.use_hosts_file = true;
+    options.servers = {env.dns->address()};
+    options.hosts_file = WriteHostsFile("unused", "") + ".does-not-exist";
     CORIO_CO_ASSIGN_OR_RETURN(auto resolver, Resolver::Create(options));
-    CORIO_CO_ASSIGN_OR_RETURN(auto addrs, co_await resolver->Resolve("localhost", 80));
-    EXPECT_FALSE(addrs.empty());
-    EXPECT_EQ(dns->total_queries(), 0);
+    CORIO_CO_ASSIGN_OR_RETURN(auto addrs, co_await resolver->Resolve("box.test", 80));
+    EXPECT_THAT(Strings(addrs), ElementsAre("10.8.8.8:80"));
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
+TEST_F(ResolverTest, LocalhostIsLoopbackWithoutAQueryOrAFile) {
+  auto main = []() -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(Env env, MakeEnv());
+    // Neither a server nor a hosts file may change what localhost means.
+    env.dns->AddA("localhost", "10.1.2.3");
+    env.dns->AddA("api.localhost", "10.1.2.3");
+    ResolverOptions options;
+    options.servers = {env.dns->address()};
+    options.hosts_file =
+        WriteHostsFile("hosts_localhost", "10.3.3.3 localhost\n10.3.3.3 app.localhost\n");
+    CORIO_CO_ASSIGN_OR_RETURN(auto resolver, Resolver::Create(options));
+    for (const char* name : {"localhost", "LocalHost.", "app.localhost", "a.b.LOCALHOST."}) {
+      absl::StatusOr<std::vector<SocketAddress>> both = co_await resolver->Resolve(name, 8080);
+      EXPECT_THAT(both, IsOk()) << name;
+      if (both.ok()) {
+        EXPECT_THAT(Strings(*both), ElementsAre("[::1]:8080", "127.0.0.1:8080"));
+      }
+    }
+    CORIO_CO_ASSIGN_OR_RETURN(auto v4, co_await resolver->Resolve("localhost", 1, AF_INET));
+    EXPECT_THAT(Strings(v4), ElementsAre("127.0.0.1:1"));
+    CORIO_CO_ASSIGN_OR_RETURN(auto v6, co_await resolver->Resolve("localhost", 1, AF_INET6));
+    EXPECT_THAT(Strings(v6), ElementsAre("[::1]:1"));
+    EXPECT_EQ(env.dns->total_queries(), 0);
+    // Names that merely contain "localhost" are not special.
+    env.dns->AddA("localhost.test", "10.4.4.4");
+    env.dns->AddA("notlocalhost", "10.5.5.5");
+    CORIO_CO_ASSIGN_OR_RETURN(auto other, co_await resolver->Resolve("localhost.test", 1));
+    EXPECT_THAT(Strings(other), ElementsAre("10.4.4.4:1"));
+    CORIO_CO_ASSIGN_OR_RETURN(auto other2, co_await resolver->Resolve("notlocalhost", 1));
+    EXPECT_THAT(Strings(other2), ElementsAre("10.5.5.5:1"));
     co_return absl::OkStatus();
   };
   EXPECT_THAT(RunTask(main()), IsOk());
