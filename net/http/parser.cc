@@ -152,6 +152,71 @@ absl::StatusOr<const char*> FindLineEnd(const char* p, const char* end) {
   return l - 1;
 }
 
+bool IsBws(char c) { return c == ' ' || c == '\t'; }
+
+// qdtext (RFC 9110 §5.6.4): HTAB, SP, %x21, %x23-5B, %x5D-7E, obs-text.
+bool IsQdText(unsigned char c) {
+  return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5B) ||
+         (c >= 0x5D && c <= 0x7E) || c >= 0x80;
+}
+
+// The extensions after the `digits` hex digits of a chunk-size line (RFC 9112 §7.1.1), which
+// are skipped but must follow the grammar:
+//   chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+//   chunk-ext-name = token
+//   chunk-ext-val  = token / quoted-string
+// BWS is *( SP / HTAB ); nothing, not even whitespace, may follow the last extension.
+absl::Status CheckChunkExtensions(absl::string_view line, size_t digits) {
+  const size_t n = line.size();
+  size_t i = digits;
+  auto skip_bws = [&] {
+    while (i < n && IsBws(line[i])) ++i;
+  };
+  auto token = [&] {
+    const size_t start = i;
+    while (i < n && kToken.t[static_cast<unsigned char>(line[i])]) ++i;
+    return i > start;
+  };
+  auto bad = [&] { return Malformed(absl::StrCat("chunk extension ", Shown(line))); };
+  for (bool first = true; i < n; first = false) {
+    skip_bws();
+    if (i == n || line[i] != ';') {
+      // Before any extension: no extension at all, just a size with junk after it.
+      if (first) return Malformed(absl::StrCat("invalid chunk size ", Shown(line)));
+      return bad();
+    }
+    ++i;
+    skip_bws();
+    if (!token()) return bad();
+    const size_t after_name = i;
+    skip_bws();
+    if (i == n || line[i] != '=') {
+      i = after_name;  // no value; the whitespace belongs to the next extension, if any
+      continue;
+    }
+    ++i;
+    skip_bws();
+    if (i < n && line[i] == '"') {
+      for (++i;; ++i) {
+        if (i == n) return bad();  // unterminated
+        const unsigned char c = static_cast<unsigned char>(line[i]);
+        if (c == '"') break;
+        if (c == '\\') {  // quoted-pair: "\" ( HTAB / SP / VCHAR / obs-text )
+          if (++i == n) return bad();
+          const unsigned char e = static_cast<unsigned char>(line[i]);
+          if (IsControl(e) && e != '\t') return bad();
+        } else if (!IsQdText(c)) {
+          return bad();
+        }
+      }
+      ++i;
+    } else if (!token()) {
+      return bad();
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::optional<absl::string_view> Headers::Get(absl::string_view name) const {
@@ -172,6 +237,8 @@ std::vector<absl::string_view> Headers::GetAll(absl::string_view name) const {
 void ResponseParser::Reset(bool head_request) {
   state_ = State::kHead;
   head_request_ = head_request;
+  received_any_ = false;
+  head_complete_ = false;
   head_pos_ = 0;
   field_offsets_.clear();
   reason_off_ = reason_len_ = 0;
@@ -418,6 +485,8 @@ absl::StatusOr<size_t> ResponseParser::ParseSlow(
   const absl::string_view input = all;
   size_t used = 0;
   if (state_ == State::kHead) {
+    if (input.empty()) return already;
+    received_any_ = true;
     // Reject what is not HTTP at once instead of buffering up to the header limit.
     const size_t check = std::min<size_t>(input.size(), 5);
     if (std::memcmp(input.data(), "HTTP/", check) != 0) {
@@ -427,6 +496,7 @@ absl::StatusOr<size_t> ResponseParser::ParseSlow(
     if (!head_len.ok()) return Fail(head_len.status());
     if (*head_len == 0) return already;
     if (absl::Status s = DecideFraming(); !s.ok()) return Fail(s);
+    head_complete_ = true;
     used = *head_len;
   }
   while (used < input.size()) {
@@ -501,17 +571,7 @@ absl::StatusOr<size_t> ResponseParser::ParseChunked(
           }
           const absl::string_view line(p, *eol - p);
           if (digits == 0) return Malformed(absl::StrCat("invalid chunk size ", Shown(line)));
-          // Optional chunk extensions: BWS ";" ... (skipped), no control characters.
-          size_t j = digits;
-          while (j < line.size() && (line[j] == ' ' || line[j] == '\t')) ++j;
-          if (j < line.size() && line[j] != ';') {
-            return Malformed(absl::StrCat("invalid chunk size ", Shown(line)));
-          }
-          for (; j < line.size(); ++j) {
-            if (IsControl(static_cast<unsigned char>(line[j])) && line[j] != '\t') {
-              return Malformed("control character in a chunk extension");
-            }
-          }
+          if (absl::Status s = CheckChunkExtensions(line, digits); !s.ok()) return s;
           p = *eol + 2;
         }
         if (size == 0) {

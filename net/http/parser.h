@@ -29,10 +29,13 @@
 // colon, invalid chunk sizes, missing CRLF after chunk data, and non-HTTP bytes.
 //
 // Threading: a parser is a value; not synchronized.
+// Ownership: head() and the body views point into the caller's input (see head()); trailers
+// are copied. The parser keeps no pointer into the input between calls.
 // Errors: DATA_LOSS for a malformed response ("http: malformed status line: ..."),
 // RESOURCE_EXHAUSTED when a limit is exceeded ("http: response header exceeds 64 KiB"),
 // UNAVAILABLE from Finish() when the connection closed before the message ended. After an
-// error the parser stays failed until Reset().
+// error the parser stays failed until Reset(). Which side of the head an error fell on:
+// head_complete() (a valid head arrived) and received_any() (any byte arrived at all).
 #ifndef CORIO_NET_HTTP_PARSER_H_
 #define CORIO_NET_HTTP_PARSER_H_
 
@@ -119,7 +122,13 @@ class ResponseParser {
   // was not complete.
   absl::Status Finish();
 
-  bool head_complete() const { return state_ > State::kHead; }
+  // Whether the head (status line and header fields) arrived whole and valid, framing
+  // included; it stays true if the body fails later. False after a failure in the head.
+  bool head_complete() const { return head_complete_; }
+  // Whether any byte of this response has been passed to Parse() since Reset(). False after
+  // Finish() on a connection that closed before sending anything (the case in which a request
+  // on a reused connection may be replayed on a fresh one).
+  bool received_any() const { return received_any_; }
   bool done() const { return state_ == State::kDone; }
   // Valid once head_complete(): views into the input of the Parse call that completed the
   // head, so valid while those bytes are.
@@ -167,6 +176,8 @@ class ResponseParser {
   ParserLimits limits_;
   State state_ = State::kHead;
   bool head_request_ = false;
+  bool received_any_ = false;
+  bool head_complete_ = false;
   // Head parsing state: the offset of the next unparsed line, and fields as offsets (the
   // caller's buffer may move between calls; views are made once the head is complete).
   size_t head_pos_ = 0;

@@ -28,14 +28,24 @@ struct Outcome {
   BodyFraming framing = BodyFraming::kNone;
   std::vector<std::pair<std::string, std::string>> trailers;
   std::string leftover;  // bytes after the message, not consumed
+  bool head_complete = false;  // after a failure too: which side of the head it fell on
 
   // Errors compare by code: a message may quote the bytes received so far.
   bool operator==(const Outcome& o) const {
     return status.code() == o.status.code() && code == o.code && reason == o.reason && headers == o.headers &&
            body == o.body && keep_alive == o.keep_alive && framing == o.framing &&
-           trailers == o.trailers && leftover == o.leftover;
+           trailers == o.trailers && leftover == o.leftover &&
+           head_complete == o.head_complete;
   }
 };
+
+// After an error only the error and whether the head was complete are compared.
+Outcome Failed(absl::Status s, const ResponseParser& parser) {
+  Outcome out;
+  out.status = std::move(s);
+  out.head_complete = parser.head_complete();
+  return out;
+}
 
 // Feeds `msg` in the pieces given by `cuts` (offsets), as a connection's read loop would:
 // unconsumed bytes are kept and offered again with the next piece appended. At the end of the
@@ -56,7 +66,7 @@ Outcome Feed(absl::string_view msg, const std::vector<size_t>& cuts, bool head_r
     pos = end;
     const bool had_head = parser.head_complete();
     absl::StatusOr<size_t> used = parser.Parse(buf, on_body);
-    if (!used.ok()) return Outcome{used.status()};  // only the error is compared
+    if (!used.ok()) return Failed(used.status(), parser);
     if (!had_head && parser.head_complete()) {  // copy the views while `buf` holds them
       out.code = parser.head().status;
       out.reason = std::string(parser.head().reason);
@@ -69,8 +79,9 @@ Outcome Feed(absl::string_view msg, const std::vector<size_t>& cuts, bool head_r
   }
   if (!parser.done()) {
     absl::Status s = parser.Finish();
-    if (!s.ok()) return Outcome{s};
+    if (!s.ok()) return Failed(s, parser);
   }
+  out.head_complete = parser.head_complete();
   out.keep_alive = parser.keep_alive();
   out.framing = parser.framing();
   out.trailers = parser.trailers();
@@ -149,6 +160,20 @@ TEST(ParserTest, ChunkedWithExtensionsAndTrailers) {
   ASSERT_EQ(o.trailers.size(), 2u);
   EXPECT_EQ(o.trailers[1], std::make_pair(std::string("X-Sum"), std::string("42")));
   EXPECT_EQ(o.leftover, "NEXT");  // the next response's bytes are left alone
+}
+
+// RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ),
+// chunk-ext-val = token / quoted-string.
+TEST(ParserTest, ChunkExtensionsFollowingTheGrammarAreSkipped) {
+  for (const char* line : {"2;a", "2;a=b", "2 ;a", "2\t; a", "2 ; a = b", "2;a=\"\"",
+                           "2;a=\"x y;z=\\\"q\\\\\"", "2;a=\"\t\x80\xff\"", "2;a;b=c;d=\"e\"",
+                           "2;!#$%&'*+-.^_`|~09AZaz=!#$%&'*+-.^_`|~09AZaz", "2;a=\"\\\xC3\"",
+                           "2;a=\"\\ \""}) {
+    Outcome o = FeedEveryWay(absl::StrCat(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", line, "\r\nab\r\n0\r\n\r\n"));
+    ASSERT_THAT(o.status, IsOk()) << line;
+    EXPECT_EQ(o.body, "ab") << line;
+  }
 }
 
 TEST(ParserTest, ChunkSizesInHexAnyCase) {
@@ -301,6 +326,33 @@ INSTANTIATE_TEST_SUITE_P(
                 absl::StatusCode::kDataLoss, "invalid chunk size"},
         BadCase{"chunk_size_trailing_garbage", kHead + "Transfer-Encoding: chunked\r\n\r\n5x\r\nhello\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "invalid chunk size"},
+        // Issue 10: looser than RFC 9112 §7.1.1's chunk-ext grammar, each accepted before.
+        BadCase{"chunk_size_trailing_spaces", kHead + "Transfer-Encoding: chunked\r\n\r\n25  \r\n",
+                absl::StatusCode::kDataLoss, "invalid chunk size"},
+        BadCase{"chunk_size_trailing_tab", kHead + "Transfer-Encoding: chunked\r\n\r\n2\t\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "invalid chunk size"},
+        BadCase{"chunk_ext_empty", kHead + "Transfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"chunk_ext_empty_second", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a;\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"chunk_ext_unbalanced_quote", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"chunk_ext_escaped_closing_quote", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\\\"\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"chunk_ext_no_name", kHead + "Transfer-Encoding: chunked\r\n\r\n2;=v\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"chunk_ext_no_value", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"chunk_ext_junk_after_quoted", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\"c\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"chunk_ext_space_in_name", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a b\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"chunk_ext_trailing_space", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=b \r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"chunk_ext_separator_in_token", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=b,c\r\nab\r\n0\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
+        BadCase{"last_chunk_ext_empty", kHead + "Transfer-Encoding: chunked\r\n\r\n0;\r\n\r\n",
+                absl::StatusCode::kDataLoss, "chunk extension"},
         BadCase{"chunk_data_without_crlf", kHead + "Transfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "missing CRLF after chunk data"},
         BadCase{"chunk_size_too_many_digits", kHead + "Transfer-Encoding: chunked\r\n\r\n00000000000000001\r\nx\r\n0\r\n\r\n",
@@ -346,6 +398,62 @@ INSTANTIATE_TEST_SUITE_P(
                 absl::StatusCode::kUnavailable, "inside the chunked body"},
         BadCase{"before_last_chunk", kHead + "Transfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n",
                 absl::StatusCode::kUnavailable, "inside the chunked body"}));
+
+// Issue 10: head_complete() was `state_ > kHead`, and the failed state is greater, so after a
+// failure before the end of the head it said true with head() half-built. The client's
+// "the server sent no valid head: replay on a fresh connection" rule needs the distinction.
+TEST(ParserTest, HeadIsNotCompleteAfterAFailureInTheHead) {
+  auto none = [](absl::string_view) {};
+  for (const char* msg : {"HTTP/1.1 2x0 OK\r\n\r\n", "HTP/1.1 200 OK\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                          "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n"}) {
+    ResponseParser parser;
+    parser.Reset();
+    EXPECT_FALSE(parser.received_any());
+    EXPECT_THAT(parser.Parse(msg, none), StatusIs(absl::StatusCode::kDataLoss)) << msg;
+    EXPECT_FALSE(parser.head_complete()) << msg;
+    EXPECT_TRUE(parser.received_any()) << msg;
+    EXPECT_FALSE(parser.done()) << msg;
+  }
+}
+
+TEST(ParserTest, FinishWithNoBytesIsNeitherAHeadNorAByte) {
+  ResponseParser parser;
+  parser.Reset();
+  EXPECT_THAT(parser.Finish(), StatusIs(absl::StatusCode::kUnavailable,
+                                        HasSubstr("before the response header was complete")));
+  EXPECT_FALSE(parser.head_complete());
+  EXPECT_FALSE(parser.received_any());
+  // A part of a head, then EOF: bytes came, no head.
+  parser.Reset();
+  ASSERT_THAT(parser.Parse("HTTP/1.1 20", [](absl::string_view) {}), IsOk());
+  EXPECT_TRUE(parser.received_any());
+  EXPECT_THAT(parser.Finish(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_FALSE(parser.head_complete());
+  // Reset forgets both.
+  parser.Reset();
+  EXPECT_FALSE(parser.received_any());
+  EXPECT_FALSE(parser.head_complete());
+}
+
+TEST(ParserTest, HeadStaysCompleteWhenTheBodyFails) {
+  ResponseParser parser;
+  parser.Reset();
+  std::string msg = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+  EXPECT_THAT(parser.Parse(msg, [](absl::string_view) {}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("invalid chunk size")));
+  EXPECT_TRUE(parser.head_complete());
+  EXPECT_EQ(parser.head().status, 200);
+  EXPECT_EQ(parser.head().headers.size(), 1u);
+  parser.Reset();
+  msg = "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc";
+  ASSERT_THAT(parser.Parse(msg, [](absl::string_view) {}), IsOk());
+  EXPECT_THAT(parser.Finish(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_TRUE(parser.head_complete());
+  EXPECT_TRUE(parser.received_any());
+}
 
 TEST(ParserTest, FailedParserStaysFailedUntilReset) {
   ResponseParser parser;

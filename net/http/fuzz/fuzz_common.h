@@ -20,10 +20,15 @@ struct Summary {
   std::string body;
   size_t consumed = 0;
   bool done = false;
-  // A failure compares by code alone: how much of the head was seen before it depends on the
-  // feed.
+  bool head_complete = false;
+  bool received_any = false;
+  // A failure compares by code, and by which side of the head it fell on (the client replays
+  // a request only when no valid head, or no byte at all, arrived).
   bool operator==(const Summary& o) const {
-    if (!ok || !o.ok) return ok == o.ok && code == o.code;
+    if (!ok || !o.ok) {
+      return ok == o.ok && code == o.code && head_complete == o.head_complete &&
+             received_any == o.received_any;
+    }
     return status == o.status && headers == o.headers &&
            body == o.body && consumed == o.consumed && done == o.done;
   }
@@ -54,6 +59,9 @@ inline Summary FeedInPieces(absl::string_view msg, size_t step, bool head_reques
     if (!used.ok()) {
       s.ok = false;
       s.code = used.status().code();
+      s.head_complete = p.head_complete();
+      s.received_any = p.received_any();
+      Check(s.received_any);
       return s;
     }
     Check(*used <= buf.size());
@@ -73,6 +81,9 @@ inline Summary FeedInPieces(absl::string_view msg, size_t step, bool head_reques
     if (!f.ok()) {
       s.ok = false;
       s.code = f.code();
+      s.head_complete = p.head_complete();
+      s.received_any = p.received_any();
+      Check(s.received_any == !msg.empty());
       return s;
     }
   }
