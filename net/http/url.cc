@@ -103,6 +103,18 @@ std::string RemoveDotSegments(absl::string_view in) {
   return out;
 }
 
+// WHATWG URL's "ends in a number": the last label (a trailing dot ignored) is decimal digits,
+// or "0x"/"0X" and hex digits (none at all included).
+bool EndsInANumber(absl::string_view host) {
+  if (absl::EndsWith(host, ".")) host.remove_suffix(1);
+  const size_t dot = host.rfind('.');
+  const absl::string_view last = dot == absl::string_view::npos ? host : host.substr(dot + 1);
+  if (last.empty()) return false;
+  if (std::all_of(last.begin(), last.end(), absl::ascii_isdigit)) return true;
+  return last.size() >= 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X') &&
+         std::all_of(last.begin() + 2, last.end(), absl::ascii_isxdigit);
+}
+
 absl::Status ParseHost(absl::string_view text, absl::string_view host, size_t offset, Url* url) {
   if (host.empty()) return Bad(text, "empty host", offset);
   if (host.front() == '[') {
@@ -159,9 +171,11 @@ absl::Status ParseHost(absl::string_view text, absl::string_view host, size_t of
     }
   }
   if (ascii_host.empty()) return Bad(text, "empty host", offset);
-  // All digits and dots: it must be a dotted-quad IPv4 address.
-  if (std::all_of(ascii_host.begin(), ascii_host.end(),
-                  [](char c) { return absl::ascii_isdigit(c) || c == '.'; })) {
+  // A host ending in a number is an IPv4 address, as browsers see it (WHATWG URL's "ends in a
+  // number"), and only the canonical dotted quad is accepted: what inet_aton or a browser
+  // would read as an address (0x7f.1, 0177.0.0.1, 2130706433: all 127.0.0.1) never passes
+  // as a name.
+  if (EndsInANumber(ascii_host)) {
     std::vector<absl::string_view> parts = absl::StrSplit(ascii_host, '.');
     bool ok = parts.size() == 4;
     for (absl::string_view p : parts) {
@@ -222,6 +236,16 @@ absl::StatusOr<Url> ParseUrl(absl::string_view text) {
   const size_t auth_start = i + 3;
   size_t auth_end = text.find_first_of("/?#", auth_start);
   if (auth_end == absl::string_view::npos) auth_end = text.size();
+  // Browsers read "\\" as "/" in http(s) URLs up to the query: "http://evil.com\\@good.com/"
+  // is evil.com to them, and good.com by RFC 3986. Refuse to pick one.
+  const size_t before_query = std::min(text.find_first_of("?#", auth_start), text.size());
+  if (const size_t bs = text.substr(0, before_query).find('\\', auth_start);
+      bs != absl::string_view::npos) {
+    return Bad(text,
+               absl::StrCat("backslash in the ", bs < auth_end ? "authority" : "path",
+                            " (a browser would read it as \"/\")"),
+               bs);
+  }
   absl::string_view authority = text.substr(auth_start, auth_end - auth_start);
 
   // userinfo "@"
@@ -259,13 +283,16 @@ absl::StatusOr<Url> ParseUrl(absl::string_view text) {
   url.port = url.default_port();
   if (has_port && !port.empty()) {
     const size_t port_offset = host_start + host.size() + 1;
-    uint32_t p = 0;
-    if (port.size() > 5 || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit)) {
+    if (!std::all_of(port.begin(), port.end(), absl::ascii_isdigit)) {
       return Bad(text, absl::StrCat("invalid port \"", port, "\""), port_offset);
     }
-    for (char c : port) p = p * 10 + static_cast<uint32_t>(c - '0');
-    if (p == 0 || p > 65535) {
-      return Bad(text, absl::StrCat("port ", p, " out of range (1-65535)"), port_offset);
+    // By value: leading zeros are allowed (RFC 3986 §3.2.3), "00080" is 80.
+    const absl::string_view digits = port.substr(std::min(port.find_first_not_of('0'), port.size()));
+    uint32_t p = 0;
+    for (char c : digits.substr(0, 6)) p = p * 10 + static_cast<uint32_t>(c - '0');
+    if (p == 0 || p > 65535 || digits.size() > 5) {
+      return Bad(text, absl::StrCat("port ", digits.empty() ? "0" : digits, " out of range (1-65535)"),
+                 port_offset);
     }
     url.port = static_cast<uint16_t>(p);
     url.explicit_port = true;

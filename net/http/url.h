@@ -14,12 +14,26 @@
 // or query (e.g. `|`, `^`, non-ASCII bytes) percent-encoded; dot segments removed; empty path
 // becomes "/"; default ports (80, 443) known; the fragment dropped.
 //
+// Ports are read by value: leading zeros are allowed ("http://h:00080/" is port 80).
+//
+// Where browsers (WHATWG URL) and RFC 3986 disagree, corio does not silently pick one side:
+// - Backslash: browsers read "\" as "/" in an http(s) URL before the query, so
+//   "http://evil.com\@good.com/" is evil.com to a browser and good.com by RFC 3986. corio
+//   rejects a backslash in the authority or the path (in a Location header too). In the query
+//   it is percent-encoded (%5C), in the fragment dropped with the fragment.
+// - Numeric hosts: a host whose last label is a number (decimal digits, or "0x" and hex
+//   digits) is an IPv4 address to a browser, which also reads hex, octal and fewer than four
+//   parts ("0x7f.1", "0177.0.0.1", "2130706433" are all 127.0.0.1, as inet_aton reads them).
+//   corio accepts only the canonical dotted quad (four decimal parts 0-255, no leading zeros)
+//   and rejects the rest, so such a host never passes an address policy as a name.
+//
 // Errors: INVALID_ARGUMENT naming what is wrong and where, e.g.
 // `url "http://[::1": unterminated IPv6 address at offset 7`. Rejected: schemes other than
-// http/https, missing "//", empty hosts, spaces and control characters, malformed
-// percent-encodings, ports outside 1..65535, malformed IPv4/IPv6 literals, IPv6 zone IDs, host
-// names IDNA cannot convert.
+// http/https, missing "//", empty hosts, spaces and control characters, backslashes before the
+// query, malformed percent-encodings, ports outside 1..65535, malformed or non-canonical IPv4
+// literals (see above), malformed IPv6 literals, IPv6 zone IDs, host names IDNA cannot convert.
 // Threading: values; free functions are thread-safe.
+// Ownership: a Url owns its strings; nothing refers to the parsed text.
 #ifndef CORIO_NET_HTTP_URL_H_
 #define CORIO_NET_HTTP_URL_H_
 

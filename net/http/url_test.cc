@@ -11,6 +11,7 @@ namespace {
 
 using ::corio::testing::IsOk;
 using ::corio::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 Url MustParse(absl::string_view s) {
@@ -76,6 +77,78 @@ TEST(UrlTest, InternationalizedHostNames) {
   EXPECT_THAT(ParseUrl("http://\xF0\x9F\x92\xA9.example/"),  // emoji: not IDNA2008
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("not a valid internationalized domain name")));
+}
+
+// Issue 10: the port was capped by its length (5 characters), not its value. RFC 3986 allows
+// leading zeros.
+TEST(UrlTest, PortsWithLeadingZerosAreTheirValue) {
+  for (const char* text : {"http://f:00080/", "http://f:000080/", "http://f:00000000000000000000080/c",
+                           "http://f:080"}) {
+    Url u = MustParse(text);
+    EXPECT_EQ(u.port, 80) << text;
+    EXPECT_TRUE(u.explicit_port) << text;
+    EXPECT_EQ(u.HostPort(), "f") << text;  // the default port, normalized away
+  }
+  EXPECT_EQ(MustParse("http://f:0000000000000065535/").port, 65535);
+  EXPECT_EQ(MustParse("https://f:00080/").ToString(), "https://f:80/");
+  EXPECT_THAT(ParseUrl("http://f:0000000000000065536/"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("out of range")));
+  EXPECT_THAT(ParseUrl("http://f:00000/"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("port 0 out of range")));
+  EXPECT_THAT(ParseUrl("http://f:99999999999999999999999999/"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("out of range")));
+}
+
+// Issue 10: a host whose last label is a number is an IPv4 address to a browser (WHATWG's
+// "ends in a number"), which reads 0x7f.1 and 0177.0.0.1 as 127.0.0.1. Accepting them as
+// names would let them past an address policy that a resolver using inet_aton then defeats.
+// Only the canonical dotted quad is an address; the rest is rejected.
+TEST(UrlTest, HostsEndingInANumberMustBeCanonicalDottedQuads) {
+  for (const char* text :
+       {"http://0x7f.1/", "http://foo.0x4/", "http://0x100.2.3.4/", "http://1.2.3/",
+        "http://0177.0.0.1/", "http://0x7f000001/", "http://2130706433/", "http://foo.0X/",
+        "http://foo.0x/", "http://a.b.09/", "http://127.0.0.1./", "http://foo.1/",
+        "http://example.123/", "http://0x7F.0.0.1/", "http://1.2.3.0x4/"}) {
+    EXPECT_THAT(ParseUrl(text),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid IPv4 address")))
+        << text;
+  }
+  // A last label that is not a number keeps a name a name.
+  for (const char* text : {"http://1.2.3.4a/", "http://0x7g.example/", "http://foo.0x4g/",
+                           "http://0x7f.1.example/", "http://123.example/", "http://1e3/",
+                           "http://example.com./"}) {
+    EXPECT_EQ(MustParse(text).host_kind, HostKind::kName) << text;
+  }
+  // Fullwidth digits become ASCII digits under IDNA, and are then judged the same way.
+  EXPECT_THAT(ParseUrl("http://foo.\xEF\xBC\x91/"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid IPv4 address")));
+  EXPECT_EQ(MustParse("http://\xEF\xBC\x91.\xEF\xBC\x92.\xEF\xBC\x93.\xEF\xBC\x94/").host, "1.2.3.4");
+}
+
+// Issue 10: a browser ends the authority at a backslash in an http(s) URL, so
+// http://evil.com\@good.com/ goes to evil.com; corio read good.com. corio rejects a backslash
+// before the query rather than silently disagree (see url.h).
+TEST(UrlTest, BackslashesBeforeTheQueryAreRejected) {
+  EXPECT_THAT(ParseUrl("http://evil.com\\@good.com/"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("backslash in the authority"), HasSubstr("at offset 15"))));
+  EXPECT_THAT(ParseUrl("http://good.com\\evil.com/"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("backslash")));
+  EXPECT_THAT(ParseUrl("http://u\\:p@h/"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("backslash")));
+  EXPECT_THAT(ParseUrl("http://h/a\\b"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("backslash in the path"), HasSubstr("at offset 10"))));
+  // Location: \\evil.com is protocol-relative to a browser.
+  const Url base = MustParse("http://good.com/a/b");
+  EXPECT_THAT(ResolveReference(base, "\\\\evil.com/x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("backslash")));
+  EXPECT_THAT(ResolveReference(base, "/\\evil.com/x"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("backslash")));
+  // In the query a browser keeps it as a plain character; RFC 3986 wants it encoded.
+  EXPECT_EQ(MustParse("http://h/p?a\\b").query, "a%5Cb");
+  // The fragment is dropped whatever it holds.
+  EXPECT_EQ(MustParse("http://h/p#a\\b").ToString(), "http://h/p");
 }
 
 struct BadUrl {
