@@ -107,11 +107,12 @@ absl::StatusOr<FieldLine> ParseFieldLineAt(const char* p, const char* end) {
   while (q < end && kToken.t[static_cast<unsigned char>(*q)]) ++q;
   if (q == end) return f;  // incomplete
   if (q == p) {
-    return Malformed(absl::StrCat("field line without a name: ", Shown(absl::string_view(p, end - p))));
+    return Malformed(
+        absl::StrCat("field line without a name: ", Shown(absl::string_view(p, end - p))));
   }
   if (*q != ':') {
-    return Malformed(absl::StrCat("invalid character in field name: ",
-                                  Shown(absl::string_view(p, end - p))));
+    return Malformed(
+        absl::StrCat("invalid character in field name: ", Shown(absl::string_view(p, end - p))));
   }
   f.name = p;
   f.name_len = q - p;
@@ -131,8 +132,8 @@ absl::StatusOr<FieldLine> ParseFieldLineAt(const char* p, const char* end) {
       break;
     }
     if (*q == '\n') return Malformed("bare LF line ending");
-    return Malformed(absl::StrCat("control character in the value of ",
-                                  absl::string_view(f.name, f.name_len)));
+    return Malformed(
+        absl::StrCat("control character in the value of ", absl::string_view(f.name, f.name_len)));
   }
   const char* value_end = q;
   while (value_end > value && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
@@ -403,10 +404,9 @@ absl::StatusOr<size_t> ResponseParser::ParseHead(absl::string_view input) {
     const absl::string_view name(f->name, f->name_len);
     const absl::string_view value(f->value, f->value_len);
     if (absl::Status s = NoteFramingField(name, value); !s.ok()) return s;
-    field_offsets_.push_back(FieldOffsets{static_cast<uint32_t>(f->name - base),
-                                          static_cast<uint32_t>(f->name_len),
-                                          static_cast<uint32_t>(f->value - base),
-                                          static_cast<uint32_t>(f->value_len)});
+    field_offsets_.push_back(
+        FieldOffsets{static_cast<uint32_t>(f->name - base), static_cast<uint32_t>(f->name_len),
+                     static_cast<uint32_t>(f->value - base), static_cast<uint32_t>(f->value_len)});
     p = f->next;
     head_pos_ = p - base;
     if (head_pos_ > limits_.max_head_bytes) return incomplete(p);
@@ -432,7 +432,8 @@ absl::Status ResponseParser::DecideFraming() {
   // Connection management (RFC 9112 §9.3).
   keep_alive_ = head_.version_minor >= 1 ? !conn_close_ : (conn_keep_alive_ && !conn_close_);
 
-  if (status < 200) {  // 1xx: an interim response, complete without a body
+  // 1xx: an interim response, complete without a body.
+  if (status < 200) {
     if (status == 101) keep_alive_ = false;  // the connection now speaks something else
     framing_ = BodyFraming::kNone;
     state_ = State::kDone;
@@ -476,8 +477,9 @@ absl::Status ResponseParser::DecideFraming() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<size_t> ResponseParser::ParseSlow(
-    absl::string_view all, absl::FunctionRef<void(absl::string_view)> on_body, size_t already) {
+absl::StatusOr<size_t> ResponseParser::ParseSlow(absl::string_view all,
+                                                 absl::FunctionRef<void(absl::string_view)> on_body,
+                                                 size_t already) {
   if (state_ == State::kFailed) {
     return absl::FailedPreconditionError("http: the parser failed earlier; Reset() it first");
   }
@@ -650,15 +652,14 @@ absl::Status ResponseParser::Finish() {
       return Fail(absl::UnavailableError(
           "http: connection closed before the response header was complete"));
     case State::kBodyLength:
-      return Fail(absl::UnavailableError(absl::StrCat(
-          "http: connection closed after ", body_seen_, " of ", body_seen_ + remaining_,
-          " body bytes")));
+      return Fail(
+          absl::UnavailableError(absl::StrCat("http: connection closed after ", body_seen_, " of ",
+                                              body_seen_ + remaining_, " body bytes")));
     case State::kFailed:
       return absl::FailedPreconditionError("http: the parser failed earlier; Reset() it first");
     default:
-      return Fail(absl::UnavailableError(
-          absl::StrCat("http: connection closed inside the chunked body after ", body_seen_,
-                       " bytes")));
+      return Fail(absl::UnavailableError(absl::StrCat(
+          "http: connection closed inside the chunked body after ", body_seen_, " bytes")));
   }
 }
 

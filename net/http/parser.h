@@ -54,10 +54,10 @@
 namespace corio::http {
 
 struct ParserLimits {
-  size_t max_head_bytes = 64 * 1024;   // status line + header fields + the empty line
+  size_t max_head_bytes = 64 * 1024;  // status line + header fields + the empty line
   size_t max_headers = 128;
-  size_t max_line_bytes = 16 * 1024;   // one status, header, chunk-size or trailer line
-  int max_chunk_size_digits = 16;      // hex digits (16 = 64 bits)
+  size_t max_line_bytes = 16 * 1024;  // one status, header, chunk-size or trailer line
+  int max_chunk_size_digits = 16;     // hex digits (16 = 64 bits)
   uint64_t max_body_bytes = UINT64_MAX;
   size_t max_trailer_bytes = 16 * 1024;
 };

@@ -26,24 +26,28 @@ std::string Letters(size_t n, char base) {
 
 Msg Small() {
   std::string body =
-      "{\"id\":12345,\"name\":\"example item\",\"tags\":[\"a\",\"b\",\"c\"],\"ok\":true,\"data\":\"";
+      "{\"id\":12345,\"name\":\"example "
+      "item\",\"tags\":[\"a\",\"b\",\"c\"],\"ok\":true,\"data\":\"";
   body.append(298 - body.size(), 'x');
   body += "\"}";
   Msg m;
-  m.buf = "HTTP/1.1 200 OK\r\n"
-          "Server: nginx/1.22.1\r\n"
-          "Date: Mon, 23 Nov 2026 01:00:00 GMT\r\n"
-          "Content-Type: application/json; charset=utf-8\r\n"
-          "Content-Length: " + std::to_string(body.size()) + "\r\n"
-          "Connection: keep-alive\r\n"
-          "Cache-Control: no-cache, no-store, must-revalidate\r\n"
-          "Vary: Accept-Encoding\r\n"
-          "X-Request-Id: 7f3c9a2e-4b1d-4e8a-9c6f-2d5e8b1a0c3f\r\n"
-          "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
-          "X-Content-Type-Options: nosniff\r\n"
-          "Access-Control-Allow-Origin: *\r\n"
-          "ETag: \"5f3c-2a1b9e7d\"\r\n"
-          "\r\n";
+  m.buf =
+      "HTTP/1.1 200 OK\r\n"
+      "Server: nginx/1.22.1\r\n"
+      "Date: Mon, 23 Nov 2026 01:00:00 GMT\r\n"
+      "Content-Type: application/json; charset=utf-8\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) +
+      "\r\n"
+      "Connection: keep-alive\r\n"
+      "Cache-Control: no-cache, no-store, must-revalidate\r\n"
+      "Vary: Accept-Encoding\r\n"
+      "X-Request-Id: 7f3c9a2e-4b1d-4e8a-9c6f-2d5e8b1a0c3f\r\n"
+      "Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n"
+      "X-Content-Type-Options: nosniff\r\n"
+      "Access-Control-Allow-Origin: *\r\n"
+      "ETag: \"5f3c-2a1b9e7d\"\r\n"
+      "\r\n";
   m.headers = 12;
   m.buf += body;
   m.body_len = body.size();
@@ -52,16 +56,17 @@ Msg Small() {
 
 Msg Chunked() {
   Msg m;
-  m.buf = "HTTP/1.1 200 OK\r\n"
-          "Server: nginx/1.22.1\r\n"
-          "Date: Mon, 23 Nov 2026 01:00:00 GMT\r\n"
-          "Content-Type: application/octet-stream\r\n"
-          "Transfer-Encoding: chunked\r\n"
-          "Connection: keep-alive\r\n"
-          "Cache-Control: no-cache\r\n"
-          "X-Request-Id: 7f3c9a2e-4b1d-4e8a-9c6f-2d5e8b1a0c3f\r\n"
-          "Vary: Accept-Encoding\r\n"
-          "\r\n";
+  m.buf =
+      "HTTP/1.1 200 OK\r\n"
+      "Server: nginx/1.22.1\r\n"
+      "Date: Mon, 23 Nov 2026 01:00:00 GMT\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Transfer-Encoding: chunked\r\n"
+      "Connection: keep-alive\r\n"
+      "Cache-Control: no-cache\r\n"
+      "X-Request-Id: 7f3c9a2e-4b1d-4e8a-9c6f-2d5e8b1a0c3f\r\n"
+      "Vary: Accept-Encoding\r\n"
+      "\r\n";
   m.headers = 8;
   for (int i = 0; i < 16; i++) m.buf += "1000\r\n" + Letters(4096, 'a') + "\r\n";
   m.buf += "0\r\n\r\n";
@@ -71,14 +76,15 @@ Msg Chunked() {
 
 Msg OneMiB() {
   Msg m;
-  m.buf = "HTTP/1.1 200 OK\r\n"
-          "Server: nginx/1.22.1\r\n"
-          "Date: Mon, 23 Nov 2026 01:00:00 GMT\r\n"
-          "Content-Type: application/octet-stream\r\n"
-          "Content-Length: 1048576\r\n"
-          "Connection: keep-alive\r\n"
-          "ETag: \"5f3c-100000\"\r\n"
-          "\r\n";
+  m.buf =
+      "HTTP/1.1 200 OK\r\n"
+      "Server: nginx/1.22.1\r\n"
+      "Date: Mon, 23 Nov 2026 01:00:00 GMT\r\n"
+      "Content-Type: application/octet-stream\r\n"
+      "Content-Length: 1048576\r\n"
+      "Connection: keep-alive\r\n"
+      "ETag: \"5f3c-100000\"\r\n"
+      "\r\n";
   m.headers = 6;
   m.buf += Letters(1 << 20, 'A');
   m.body_len = 1 << 20;
@@ -91,9 +97,8 @@ void ParseOnce(ResponseParser& p, const Msg& m, size_t feed, benchmark::State& s
   const size_t len = m.buf.size();
   size_t used = 0, have = feed ? std::min(feed, len) : len;
   while (!p.done()) {
-    absl::StatusOr<size_t> n =
-        p.Parse(absl::string_view(m.buf.data() + used, have - used),
-                [&](absl::string_view b) { body += b.size(); });
+    absl::StatusOr<size_t> n = p.Parse(absl::string_view(m.buf.data() + used, have - used),
+                                       [&](absl::string_view b) { body += b.size(); });
     if (!n.ok()) {
       state.SkipWithError(std::string(n.status().message()).c_str());
       return;

@@ -27,14 +27,14 @@ struct Outcome {
   bool keep_alive = false;
   BodyFraming framing = BodyFraming::kNone;
   std::vector<std::pair<std::string, std::string>> trailers;
-  std::string leftover;  // bytes after the message, not consumed
+  std::string leftover;        // bytes after the message, not consumed
   bool head_complete = false;  // after a failure too: which side of the head it fell on
 
   // Errors compare by code: a message may quote the bytes received so far.
   bool operator==(const Outcome& o) const {
-    return status.code() == o.status.code() && code == o.code && reason == o.reason && headers == o.headers &&
-           body == o.body && keep_alive == o.keep_alive && framing == o.framing &&
-           trailers == o.trailers && leftover == o.leftover &&
+    return status.code() == o.status.code() && code == o.code && reason == o.reason &&
+           headers == o.headers && body == o.body && keep_alive == o.keep_alive &&
+           framing == o.framing && trailers == o.trailers && leftover == o.leftover &&
            head_complete == o.head_complete;
   }
 };
@@ -96,8 +96,8 @@ Outcome FeedEveryWay(absl::string_view msg, bool head_request = false,
   std::vector<size_t> bytes;
   for (size_t i = 1; i < msg.size(); ++i) bytes.push_back(i);
   const Outcome one_by_one = Feed(msg, bytes, head_request, limits);
-  EXPECT_TRUE(one_by_one == whole) << "byte-at-a-time differs from whole: "
-                                   << one_by_one.status << " vs " << whole.status;
+  EXPECT_TRUE(one_by_one == whole)
+      << "byte-at-a-time differs from whole: " << one_by_one.status << " vs " << whole.status;
   for (size_t k = 1; k < msg.size(); ++k) {
     const Outcome split = Feed(msg, {k}, head_request, limits);
     EXPECT_TRUE(split == whole) << "split at " << k << " differs: " << split.status << " vs "
@@ -138,8 +138,8 @@ TEST(ParserTest, Http11WithoutLengthReadsUntilCloseAndIsNotReused) {
 }
 
 TEST(ParserTest, ConnectionCloseAndTokenLists) {
-  Outcome o = FeedEveryWay(
-      "HTTP/1.1 200 OK\r\nConnection: upgrade, Close\r\nContent-Length: 0\r\n\r\n");
+  Outcome o =
+      FeedEveryWay("HTTP/1.1 200 OK\r\nConnection: upgrade, Close\r\nContent-Length: 0\r\n\r\n");
   ASSERT_THAT(o.status, IsOk());
   EXPECT_FALSE(o.keep_alive);
   EXPECT_EQ(o.body, "");
@@ -165,12 +165,12 @@ TEST(ParserTest, ChunkedWithExtensionsAndTrailers) {
 // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ),
 // chunk-ext-val = token / quoted-string.
 TEST(ParserTest, ChunkExtensionsFollowingTheGrammarAreSkipped) {
-  for (const char* line : {"2;a", "2;a=b", "2 ;a", "2\t; a", "2 ; a = b", "2;a=\"\"",
-                           "2;a=\"x y;z=\\\"q\\\\\"", "2;a=\"\t\x80\xff\"", "2;a;b=c;d=\"e\"",
-                           "2;!#$%&'*+-.^_`|~09AZaz=!#$%&'*+-.^_`|~09AZaz", "2;a=\"\\\xC3\"",
-                           "2;a=\"\\ \""}) {
-    Outcome o = FeedEveryWay(absl::StrCat(
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", line, "\r\nab\r\n0\r\n\r\n"));
+  for (const char* line :
+       {"2;a", "2;a=b", "2 ;a", "2\t; a", "2 ; a = b", "2;a=\"\"", "2;a=\"x y;z=\\\"q\\\\\"",
+        "2;a=\"\t\x80\xff\"", "2;a;b=c;d=\"e\"", "2;!#$%&'*+-.^_`|~09AZaz=!#$%&'*+-.^_`|~09AZaz",
+        "2;a=\"\\\xC3\"", "2;a=\"\\ \""}) {
+    Outcome o = FeedEveryWay(absl::StrCat("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                                          line, "\r\nab\r\n0\r\n\r\n"));
     ASSERT_THAT(o.status, IsOk()) << line;
     EXPECT_EQ(o.body, "ab") << line;
   }
@@ -178,8 +178,8 @@ TEST(ParserTest, ChunkExtensionsFollowingTheGrammarAreSkipped) {
 
 TEST(ParserTest, ChunkSizesInHexAnyCase) {
   std::string body(0x1A, 'z');
-  Outcome o = FeedEveryWay(absl::StrCat("HTTP/1.1 200 OK\r\ntransfer-encoding: CHUNKED\r\n\r\n1a\r\n",
-                                        body, "\r\n0\r\n\r\n"));
+  Outcome o = FeedEveryWay(absl::StrCat(
+      "HTTP/1.1 200 OK\r\ntransfer-encoding: CHUNKED\r\n\r\n1a\r\n", body, "\r\n0\r\n\r\n"));
   ASSERT_THAT(o.status, IsOk());
   EXPECT_EQ(o.body, body);
 }
@@ -204,7 +204,8 @@ TEST(ParserTest, InterimResponseThenFinalOnTheSameParser) {
   parser.Reset();
   std::string body;
   auto on_body = [&](absl::string_view b) { body.append(b.data(), b.size()); };
-  std::string buf = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
+  std::string buf =
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
   absl::StatusOr<size_t> used = parser.Parse(buf, on_body);
   ASSERT_THAT(used, IsOk());
   EXPECT_TRUE(parser.done());
@@ -242,7 +243,8 @@ TEST(ParserTest, StatusLineWithoutReason) {
 }
 
 TEST(ParserTest, IdenticalContentLengthsAreAccepted) {
-  Outcome o = FeedEveryWay("HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\nContent-Length: 3\r\n\r\nabc");
+  Outcome o =
+      FeedEveryWay("HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\nContent-Length: 3\r\n\r\nabc");
   ASSERT_THAT(o.status, IsOk());
   EXPECT_EQ(o.body, "abc");
 }
@@ -287,7 +289,8 @@ const std::string kHead = "HTTP/1.1 200 OK\r\n";
 INSTANTIATE_TEST_SUITE_P(
     Smuggling, RejectsTest,
     ::testing::Values(
-        BadCase{"cl_and_te", kHead + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        BadCase{"cl_and_te",
+                kHead + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "both Content-Length and Transfer-Encoding"},
         BadCase{"conflicting_cl", kHead + "Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
                 absl::StatusCode::kDataLoss, "conflicting Content-Length"},
@@ -316,53 +319,72 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"empty_name", kHead + ": x\r\n\r\n", absl::StatusCode::kDataLoss, "without a name"},
         BadCase{"bare_cr", kHead + "X-A: b\rc\r\nContent-Length: 0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "bare CR"},
-        BadCase{"bare_lf", kHead + "X-A: b\nContent-Length: 0\r\n\r\n",
-                absl::StatusCode::kDataLoss, "bare LF"},
+        BadCase{"bare_lf", kHead + "X-A: b\nContent-Length: 0\r\n\r\n", absl::StatusCode::kDataLoss,
+                "bare LF"},
         BadCase{"nul_in_value", kHead + std::string("X-A: a\0b\r\n\r\n", 12),
                 absl::StatusCode::kDataLoss, "control character"},
         BadCase{"bad_chunk_size", kHead + "Transfer-Encoding: chunked\r\n\r\nzz\r\n",
                 absl::StatusCode::kDataLoss, "invalid chunk size"},
         BadCase{"chunk_size_sign", kHead + "Transfer-Encoding: chunked\r\n\r\n-1\r\n",
                 absl::StatusCode::kDataLoss, "invalid chunk size"},
-        BadCase{"chunk_size_trailing_garbage", kHead + "Transfer-Encoding: chunked\r\n\r\n5x\r\nhello\r\n0\r\n\r\n",
+        BadCase{"chunk_size_trailing_garbage",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n5x\r\nhello\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "invalid chunk size"},
         // Issue 10: looser than RFC 9112 §7.1.1's chunk-ext grammar, each accepted before.
         BadCase{"chunk_size_trailing_spaces", kHead + "Transfer-Encoding: chunked\r\n\r\n25  \r\n",
                 absl::StatusCode::kDataLoss, "invalid chunk size"},
-        BadCase{"chunk_size_trailing_tab", kHead + "Transfer-Encoding: chunked\r\n\r\n2\t\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_size_trailing_tab",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2\t\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "invalid chunk size"},
-        BadCase{"chunk_ext_empty", kHead + "Transfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_empty",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_ext_empty_second", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a;\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_empty_second",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;a;\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_ext_unbalanced_quote", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_unbalanced_quote",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_ext_escaped_closing_quote", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\\\"\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_escaped_closing_quote",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\\\"\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_ext_no_name", kHead + "Transfer-Encoding: chunked\r\n\r\n2;=v\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_no_name",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;=v\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_ext_no_value", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_no_value",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_ext_junk_after_quoted", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\"c\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_junk_after_quoted",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=\"b\"c\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_ext_space_in_name", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a b\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_space_in_name",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;a b\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_ext_trailing_space", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=b \r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_trailing_space",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=b \r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_ext_separator_in_token", kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=b,c\r\nab\r\n0\r\n\r\n",
+        BadCase{"chunk_ext_separator_in_token",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n2;a=b,c\r\nab\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
         BadCase{"last_chunk_ext_empty", kHead + "Transfer-Encoding: chunked\r\n\r\n0;\r\n\r\n",
                 absl::StatusCode::kDataLoss, "chunk extension"},
-        BadCase{"chunk_data_without_crlf", kHead + "Transfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n0\r\n\r\n",
+        BadCase{"chunk_data_without_crlf",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n5\r\nhelloX\r\n0\r\n\r\n",
                 absl::StatusCode::kDataLoss, "missing CRLF after chunk data"},
-        BadCase{"chunk_size_too_many_digits", kHead + "Transfer-Encoding: chunked\r\n\r\n00000000000000001\r\nx\r\n0\r\n\r\n",
+        BadCase{"chunk_size_too_many_digits",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n00000000000000001\r\nx\r\n0\r\n\r\n",
                 absl::StatusCode::kResourceExhausted, "hex digits"},
         BadCase{"http2", "HTTP/2.0 200 OK\r\n\r\n", absl::StatusCode::kDataLoss, "status line"},
-        BadCase{"http12", "HTTP/1.2 200 OK\r\n\r\n", absl::StatusCode::kDataLoss, "unsupported version"},
-        BadCase{"two_digit_status", "HTTP/1.1 20 OK\r\n\r\n", absl::StatusCode::kDataLoss, "status line"},
-        BadCase{"status_below_100", "HTTP/1.1 099 Low\r\n\r\n", absl::StatusCode::kDataLoss, "status code"},
-        BadCase{"garbage", "SSH-2.0-OpenSSH_9.2\r\n", absl::StatusCode::kDataLoss, "not an HTTP response"},
-        BadCase{"lowercase_http", "http/1.1 200 OK\r\n\r\n", absl::StatusCode::kDataLoss, "not an HTTP response"},
+        BadCase{"http12", "HTTP/1.2 200 OK\r\n\r\n", absl::StatusCode::kDataLoss,
+                "unsupported version"},
+        BadCase{"two_digit_status", "HTTP/1.1 20 OK\r\n\r\n", absl::StatusCode::kDataLoss,
+                "status line"},
+        BadCase{"status_below_100", "HTTP/1.1 099 Low\r\n\r\n", absl::StatusCode::kDataLoss,
+                "status code"},
+        BadCase{"garbage", "SSH-2.0-OpenSSH_9.2\r\n", absl::StatusCode::kDataLoss,
+                "not an HTTP response"},
+        BadCase{"lowercase_http", "http/1.1 200 OK\r\n\r\n", absl::StatusCode::kDataLoss,
+                "not an HTTP response"},
         BadCase{"control_in_reason", std::string("HTTP/1.1 200 O\x01K\r\n\r\n"),
                 absl::StatusCode::kDataLoss, "reason phrase"}));
 
@@ -384,20 +406,22 @@ INSTANTIATE_TEST_SUITE_P(
                 absl::StatusCode::kResourceExhausted, "exceeds 1000"},
         BadCase{"close_delimited_too_big", kHead + "\r\n" + std::string(1001, 'b'),
                 absl::StatusCode::kResourceExhausted, "exceeds 1000"},
-        BadCase{"chunk_line_too_long", kHead + "Transfer-Encoding: chunked\r\n\r\n1;" + std::string(300, 'e'),
+        BadCase{"chunk_line_too_long",
+                kHead + "Transfer-Encoding: chunked\r\n\r\n1;" + std::string(300, 'e'),
                 absl::StatusCode::kResourceExhausted, "chunk-size line exceeds"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Truncated, RejectsTest,
-    ::testing::Values(
-        BadCase{"in_head", "HTTP/1.1 200 OK\r\nContent-Le", absl::StatusCode::kUnavailable,
-                "before the response header was complete"},
-        BadCase{"in_body", kHead + "Content-Length: 10\r\n\r\nabc", absl::StatusCode::kUnavailable,
-                "after 3 of 10 body bytes"},
-        BadCase{"in_chunk", kHead + "Transfer-Encoding: chunked\r\n\r\n5\r\nab",
-                absl::StatusCode::kUnavailable, "inside the chunked body"},
-        BadCase{"before_last_chunk", kHead + "Transfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n",
-                absl::StatusCode::kUnavailable, "inside the chunked body"}));
+    ::testing::Values(BadCase{"in_head", "HTTP/1.1 200 OK\r\nContent-Le",
+                              absl::StatusCode::kUnavailable,
+                              "before the response header was complete"},
+                      BadCase{"in_body", kHead + "Content-Length: 10\r\n\r\nabc",
+                              absl::StatusCode::kUnavailable, "after 3 of 10 body bytes"},
+                      BadCase{"in_chunk", kHead + "Transfer-Encoding: chunked\r\n\r\n5\r\nab",
+                              absl::StatusCode::kUnavailable, "inside the chunked body"},
+                      BadCase{"before_last_chunk",
+                              kHead + "Transfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n",
+                              absl::StatusCode::kUnavailable, "inside the chunked body"}));
 
 // Issue 10: head_complete() was `state_ > kHead`, and the failed state is greater, so after a
 // failure before the end of the head it said true with head() half-built. The client's

@@ -19,9 +19,8 @@ bool IsToken(absl::string_view s) {
 }
 
 bool IsFieldValue(absl::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return c == '\t' || !IsControl(static_cast<unsigned char>(c));
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return c == '\t' || !IsControl(static_cast<unsigned char>(c)); });
 }
 
 absl::Status Invalid(absl::string_view what, absl::string_view value) {

@@ -3,7 +3,8 @@
 //
 //   corio::http::RequestHead req{"POST", "/upload", {{"Host", "example.com"}}};
 //   std::string wire;
-//   CORIO_RETURN_IF_ERROR(corio::http::SerializeRequestHead(req, BodyFraming::kLength(body.size()), &wire));
+//   CORIO_RETURN_IF_ERROR(corio::http::SerializeRequestHead(
+//       req, corio::http::RequestBody::Length(body.size()), &wire));
 //   wire += body;
 //   // or streaming: SerializeRequestHead(req, RequestBody::Chunked(), &wire);
 //   //               AppendChunk(piece, &wire); ... AppendLastChunk(&wire);

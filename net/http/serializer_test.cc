@@ -37,17 +37,18 @@ TEST(SerializerTest, LengthAndChunkedBodies) {
             "16\r\nhello world, in hex: b\r\n1\r\n!\r\n0\r\n\r\n");
   // A matching framing field from the caller is kept, not doubled.
   out.clear();
-  ASSERT_THAT(SerializeRequestHead({"POST", "/p", {{"content-length", "3"}}},
-                                   RequestBody::Length(3), &out),
-              IsOk());
+  ASSERT_THAT(
+      SerializeRequestHead({"POST", "/p", {{"content-length", "3"}}}, RequestBody::Length(3), &out),
+      IsOk());
   EXPECT_EQ(out, "POST /p HTTP/1.1\r\ncontent-length: 3\r\n\r\n");
 }
 
 TEST(SerializerTest, RefusesInjectionAndContradictions) {
   std::string out;
   const auto code = absl::StatusCode::kInvalidArgument;
-  EXPECT_THAT(SerializeRequestHead({"GET", "/", {{"X", "a\r\nEvil: 1"}}}, RequestBody::None(), &out),
-              StatusIs(code, HasSubstr("invalid value for header X")));
+  EXPECT_THAT(
+      SerializeRequestHead({"GET", "/", {{"X", "a\r\nEvil: 1"}}}, RequestBody::None(), &out),
+      StatusIs(code, HasSubstr("invalid value for header X")));
   EXPECT_THAT(SerializeRequestHead({"GET", "/", {{"X", std::string("a\0b", 3)}}},
                                    RequestBody::None(), &out),
               StatusIs(code));
@@ -59,9 +60,9 @@ TEST(SerializerTest, RefusesInjectionAndContradictions) {
               StatusIs(code, HasSubstr("invalid request target")));
   EXPECT_THAT(SerializeRequestHead({"GET", "/a\r\nX: y", {}}, RequestBody::None(), &out),
               StatusIs(code, HasSubstr("invalid request target")));
-  EXPECT_THAT(SerializeRequestHead({"POST", "/", {{"Content-Length", "9"}}},
-                                   RequestBody::Length(3), &out),
-              StatusIs(code, HasSubstr("does not match")));
+  EXPECT_THAT(
+      SerializeRequestHead({"POST", "/", {{"Content-Length", "9"}}}, RequestBody::Length(3), &out),
+      StatusIs(code, HasSubstr("does not match")));
   EXPECT_THAT(SerializeRequestHead({"POST", "/", {{"Transfer-Encoding", "chunked"}}},
                                    RequestBody::Length(3), &out),
               StatusIs(code, HasSubstr("does not match")));

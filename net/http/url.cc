@@ -4,14 +4,13 @@
 #include <idn2.h>
 
 #include <algorithm>
-
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "net/http/chars.h"
@@ -20,8 +19,8 @@ namespace corio::http {
 namespace {
 
 absl::Status Bad(absl::string_view text, absl::string_view what, size_t offset) {
-  return absl::InvalidArgumentError(absl::StrCat("url \"", absl::CHexEscape(text), "\": ", what,
-                                                 " at offset ", offset));
+  return absl::InvalidArgumentError(
+      absl::StrCat("url \"", absl::CHexEscape(text), "\": ", what, " at offset ", offset));
 }
 
 bool IsUnreserved(unsigned char c) {
@@ -125,7 +124,8 @@ absl::Status ParseHost(absl::string_view text, absl::string_view host, size_t of
     }
     in6_addr addr;
     const std::string s(inner);
-    if (inet_pton(AF_INET6, s.c_str(), &addr) != 1) return Bad(text, "invalid IPv6 address", offset);
+    if (inet_pton(AF_INET6, s.c_str(), &addr) != 1)
+      return Bad(text, "invalid IPv6 address", offset);
     char buf[INET6_ADDRSTRLEN];
     inet_ntop(AF_INET6, &addr, buf, sizeof buf);
     url->host = buf;
@@ -144,9 +144,10 @@ absl::Status ParseHost(absl::string_view text, absl::string_view host, size_t of
     if (c >= 0x80) {
       ascii = false;
     } else if (!IsUnreserved(c) && !IsSubDelim(c)) {
-      return Bad(text, absl::StrCat("invalid character '", absl::CHexEscape(host.substr(i, 1)),
-                                    "' in host"),
-                 offset + i);
+      return Bad(
+          text,
+          absl::StrCat("invalid character '", absl::CHexEscape(host.substr(i, 1)), "' in host"),
+          offset + i);
     }
   }
   if (ascii) {
@@ -165,8 +166,7 @@ absl::Status ParseHost(absl::string_view text, absl::string_view host, size_t of
     idn2_free(out);
     for (char c : ascii_host) {
       if (!IsUnreserved(static_cast<unsigned char>(c))) {
-        return Bad(text, "internationalized host maps to characters not allowed in a host",
-                   offset);
+        return Bad(text, "internationalized host maps to characters not allowed in a host", offset);
       }
     }
   }
@@ -220,8 +220,8 @@ absl::StatusOr<Url> ParseUrl(absl::string_view text) {
   Url url;
   // scheme ":"
   size_t i = 0;
-  while (i < text.size() && (absl::ascii_isalnum(text[i]) || text[i] == '+' || text[i] == '-' ||
-                             text[i] == '.')) {
+  while (i < text.size() &&
+         (absl::ascii_isalnum(text[i]) || text[i] == '+' || text[i] == '-' || text[i] == '.')) {
     ++i;
   }
   if (i == 0 || i == text.size() || text[i] != ':' || !absl::ascii_isalpha(text[0])) {
@@ -270,7 +270,8 @@ absl::StatusOr<Url> ParseUrl(absl::string_view text) {
     host = authority.substr(0, close + 1);
     const absl::string_view rest = authority.substr(close + 1);
     if (!rest.empty()) {
-      if (rest.front() != ':') return Bad(text, "junk after the IPv6 address", host_start + close + 1);
+      if (rest.front() != ':')
+        return Bad(text, "junk after the IPv6 address", host_start + close + 1);
       port = rest.substr(1);
       has_port = true;
     }
@@ -287,11 +288,13 @@ absl::StatusOr<Url> ParseUrl(absl::string_view text) {
       return Bad(text, absl::StrCat("invalid port \"", port, "\""), port_offset);
     }
     // By value: leading zeros are allowed (RFC 3986 §3.2.3), "00080" is 80.
-    const absl::string_view digits = port.substr(std::min(port.find_first_not_of('0'), port.size()));
+    const absl::string_view digits =
+        port.substr(std::min(port.find_first_not_of('0'), port.size()));
     uint32_t p = 0;
     for (char c : digits.substr(0, 6)) p = p * 10 + static_cast<uint32_t>(c - '0');
     if (p == 0 || p > 65535 || digits.size() > 5) {
-      return Bad(text, absl::StrCat("port ", digits.empty() ? "0" : digits, " out of range (1-65535)"),
+      return Bad(text,
+                 absl::StrCat("port ", digits.empty() ? "0" : digits, " out of range (1-65535)"),
                  port_offset);
     }
     url.port = static_cast<uint16_t>(p);
@@ -329,23 +332,22 @@ absl::StatusOr<Url> ResolveReference(const Url& base, absl::string_view ref) {
   const size_t first_delim = ref.find_first_of("/?");
   if (colon != absl::string_view::npos && colon > 0 &&
       (first_delim == absl::string_view::npos || colon < first_delim) &&
-      absl::ascii_isalpha(ref[0]) &&
-      std::all_of(ref.begin(), ref.begin() + colon, [](char c) {
+      absl::ascii_isalpha(ref[0]) && std::all_of(ref.begin(), ref.begin() + colon, [](char c) {
         return absl::ascii_isalnum(c) || c == '+' || c == '-' || c == '.';
       })) {
     return ParseUrl(ref);
   }
   if (absl::StartsWith(ref, "//")) return ParseUrl(absl::StrCat(base.scheme, ":", ref));
-  const std::string authority = absl::StrCat(
-      base.scheme, "://", base.userinfo.empty() ? "" : absl::StrCat(base.userinfo, "@"),
-      base.HostPort());
+  const std::string authority =
+      absl::StrCat(base.scheme, "://",
+                   base.userinfo.empty() ? "" : absl::StrCat(base.userinfo, "@"), base.HostPort());
   const size_t q = ref.find('?');
   const absl::string_view ref_path = ref.substr(0, q);
   const std::string ref_query = q == absl::string_view::npos ? "" : std::string(ref.substr(q));
   if (ref_path.empty()) {
-    const std::string query =
-        q != absl::string_view::npos ? ref_query
-                                     : (base.query.has_value() ? absl::StrCat("?", *base.query) : "");
+    const std::string query = q != absl::string_view::npos
+                                  ? ref_query
+                                  : (base.query.has_value() ? absl::StrCat("?", *base.query) : "");
     return ParseUrl(absl::StrCat(authority, base.path, query));
   }
   if (ref_path.front() == '/') return ParseUrl(absl::StrCat(authority, ref_path, ref_query));

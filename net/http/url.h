@@ -1,7 +1,8 @@
 // Url: absolute http/https URLs, parsed strictly and normalized (RFC 3986), with relative
 // reference resolution for Location headers (RFC 3986 §5.2).
 //
-//   CORIO_ASSIGN_OR_RETURN(corio::http::Url url, corio::http::ParseUrl("https://Bücher.example/a/../b?q=1#top"));
+//   CORIO_ASSIGN_OR_RETURN(corio::http::Url url,
+//                          corio::http::ParseUrl("https://Bücher.example/a/../b?q=1#top"));
 //   url.host;             // "xn--bcher-kva.example" (IDNA, lowercase)
 //   url.port;             // 443
 //   url.RequestTarget();  // "/b?q=1"   (the fragment is dropped)

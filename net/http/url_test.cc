@@ -45,8 +45,8 @@ TEST(UrlTest, ComponentsAndDefaults) {
   EXPECT_EQ(u.ToString(), "https://User:Pass@example.com:8443/b/c?x=1&y=~");
 
   EXPECT_EQ(MustParse("https://a.example:443/").HostPort(), "a.example");  // default port
-  EXPECT_EQ(MustParse("http://a.example:/p").port, 80);                     // empty port
-  EXPECT_EQ(MustParse("http://h/?").query, "");                             // empty query kept
+  EXPECT_EQ(MustParse("http://a.example:/p").port, 80);                    // empty port
+  EXPECT_EQ(MustParse("http://h/?").query, "");                            // empty query kept
 }
 
 TEST(UrlTest, IpLiterals) {
@@ -68,11 +68,14 @@ TEST(UrlTest, PercentEncodingIsNormalized) {
 }
 
 TEST(UrlTest, InternationalizedHostNames) {
-  EXPECT_EQ(MustParse("http://B\xC3\xBC" "cher.example/").host, "xn--bcher-kva.example");
+  EXPECT_EQ(MustParse("http://B\xC3\xBC"
+                      "cher.example/")
+                .host,
+            "xn--bcher-kva.example");
   EXPECT_EQ(MustParse("http://xn--bcher-kva.example/").host, "xn--bcher-kva.example");
   // Found by url_fuzzer: IDNA maps U+32B7 to "42", which must then be judged as an address.
-  EXPECT_THAT(ParseUrl("http://\xE3\x8A\xB7/"),
-              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid IPv4 address \"42\"")));
+  EXPECT_THAT(ParseUrl("http://\xE3\x8A\xB7/"), StatusIs(absl::StatusCode::kInvalidArgument,
+                                                         HasSubstr("invalid IPv4 address \"42\"")));
   EXPECT_EQ(MustParse("http://\xE3\x8A\xB7.example/").host, "42.example");
   EXPECT_THAT(ParseUrl("http://\xF0\x9F\x92\xA9.example/"),  // emoji: not IDNA2008
               StatusIs(absl::StatusCode::kInvalidArgument,
@@ -82,8 +85,8 @@ TEST(UrlTest, InternationalizedHostNames) {
 // Issue 10: the port was capped by its length (5 characters), not its value. RFC 3986 allows
 // leading zeros.
 TEST(UrlTest, PortsWithLeadingZerosAreTheirValue) {
-  for (const char* text : {"http://f:00080/", "http://f:000080/", "http://f:00000000000000000000080/c",
-                           "http://f:080"}) {
+  for (const char* text : {"http://f:00080/", "http://f:000080/",
+                           "http://f:00000000000000000000080/c", "http://f:080"}) {
     Url u = MustParse(text);
     EXPECT_EQ(u.port, 80) << text;
     EXPECT_TRUE(u.explicit_port) << text;
@@ -114,15 +117,16 @@ TEST(UrlTest, HostsEndingInANumberMustBeCanonicalDottedQuads) {
         << text;
   }
   // A last label that is not a number keeps a name a name.
-  for (const char* text : {"http://1.2.3.4a/", "http://0x7g.example/", "http://foo.0x4g/",
-                           "http://0x7f.1.example/", "http://123.example/", "http://1e3/",
-                           "http://example.com./"}) {
+  for (const char* text :
+       {"http://1.2.3.4a/", "http://0x7g.example/", "http://foo.0x4g/", "http://0x7f.1.example/",
+        "http://123.example/", "http://1e3/", "http://example.com./"}) {
     EXPECT_EQ(MustParse(text).host_kind, HostKind::kName) << text;
   }
   // Fullwidth digits become ASCII digits under IDNA, and are then judged the same way.
   EXPECT_THAT(ParseUrl("http://foo.\xEF\xBC\x91/"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("invalid IPv4 address")));
-  EXPECT_EQ(MustParse("http://\xEF\xBC\x91.\xEF\xBC\x92.\xEF\xBC\x93.\xEF\xBC\x94/").host, "1.2.3.4");
+  EXPECT_EQ(MustParse("http://\xEF\xBC\x91.\xEF\xBC\x92.\xEF\xBC\x93.\xEF\xBC\x94/").host,
+            "1.2.3.4");
 }
 
 // Issue 10: a browser ends the authority at a backslash in an http(s) URL, so
@@ -166,32 +170,28 @@ TEST_P(BadUrlTest, IsInvalidArgumentSayingWhatAndWhere) {
 
 INSTANTIATE_TEST_SUITE_P(
     Malformed, BadUrlTest,
-    ::testing::Values(BadUrl{"htp://x", "unsupported scheme \"htp\""},
-                      BadUrl{"ftp://x/", "unsupported scheme"},
-                      BadUrl{"http://", "empty host at offset 7"},
-                      BadUrl{"http://[::1", "unterminated IPv6 address at offset 7"},
-                      BadUrl{"http://[::1]x/", "junk after the IPv6 address"},
-                      BadUrl{"http://[::g]/", "invalid IPv6 address"},
-                      BadUrl{"http://[fe80::1%25eth0]/", "zone identifiers"},
-                      BadUrl{"http://x:70000/", "port 70000 out of range"},
-                      BadUrl{"http://x:0/", "port 0 out of range"},
-                      BadUrl{"http://x:8o/", "invalid port \"8o\""},
-                      BadUrl{"http://x:-1/", "invalid port"},
-                      BadUrl{"http://exa mple.com/", "space at offset 10"},
-                      BadUrl{"http://x/a b", "space at offset 10"},
-                      BadUrl{" http://x/", "space at offset 0"},
-                      BadUrl{"http://x/\n", "control character at offset 9"},
-                      BadUrl{"http://x/\x7f", "control character"},
-                      BadUrl{"example.com/path", "missing scheme"},
-                      BadUrl{"http:example.com", "expected \"//\""},
-                      BadUrl{"http://x/%zz", "malformed percent-encoding at offset 9"},
-                      BadUrl{"http://x/%4", "malformed percent-encoding"},
-                      BadUrl{"http://256.1.1.1/", "invalid IPv4 address"},
-                      BadUrl{"http://1.2.3/", "invalid IPv4 address"},
-                      BadUrl{"http://01.2.3.4/", "invalid IPv4 address"},
-                      BadUrl{"http://a%41.com/", "percent-encoded host"},
-                      BadUrl{"http://a<b.com/", "invalid character '<' in host"},
-                      BadUrl{"", "missing scheme"}));
+    ::testing::Values(
+        BadUrl{"htp://x", "unsupported scheme \"htp\""}, BadUrl{"ftp://x/", "unsupported scheme"},
+        BadUrl{"http://", "empty host at offset 7"},
+        BadUrl{"http://[::1", "unterminated IPv6 address at offset 7"},
+        BadUrl{"http://[::1]x/", "junk after the IPv6 address"},
+        BadUrl{"http://[::g]/", "invalid IPv6 address"},
+        BadUrl{"http://[fe80::1%25eth0]/", "zone identifiers"},
+        BadUrl{"http://x:70000/", "port 70000 out of range"},
+        BadUrl{"http://x:0/", "port 0 out of range"}, BadUrl{"http://x:8o/", "invalid port \"8o\""},
+        BadUrl{"http://x:-1/", "invalid port"},
+        BadUrl{"http://exa mple.com/", "space at offset 10"},
+        BadUrl{"http://x/a b", "space at offset 10"}, BadUrl{" http://x/", "space at offset 0"},
+        BadUrl{"http://x/\n", "control character at offset 9"},
+        BadUrl{"http://x/\x7f", "control character"}, BadUrl{"example.com/path", "missing scheme"},
+        BadUrl{"http:example.com", "expected \"//\""},
+        BadUrl{"http://x/%zz", "malformed percent-encoding at offset 9"},
+        BadUrl{"http://x/%4", "malformed percent-encoding"},
+        BadUrl{"http://256.1.1.1/", "invalid IPv4 address"},
+        BadUrl{"http://1.2.3/", "invalid IPv4 address"},
+        BadUrl{"http://01.2.3.4/", "invalid IPv4 address"},
+        BadUrl{"http://a%41.com/", "percent-encoded host"},
+        BadUrl{"http://a<b.com/", "invalid character '<' in host"}, BadUrl{"", "missing scheme"}));
 
 // RFC 3986 §5.4: base "http://a/b/c/d;p?q".
 struct Resolution {
@@ -225,19 +225,17 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     Abnormal, ResolveTest,
-    ::testing::Values(Resolution{"../../../g", "http://a/g"},
-                      Resolution{"../../../../g", "http://a/g"}, Resolution{"/./g", "http://a/g"},
-                      Resolution{"/../g", "http://a/g"}, Resolution{"g.", "http://a/b/c/g."},
-                      Resolution{".g", "http://a/b/c/.g"}, Resolution{"g..", "http://a/b/c/g.."},
-                      Resolution{"..g", "http://a/b/c/..g"}, Resolution{"./../g", "http://a/b/g"},
-                      Resolution{"./g/.", "http://a/b/c/g/"}, Resolution{"g/./h", "http://a/b/c/g/h"},
-                      Resolution{"g/../h", "http://a/b/c/h"},
-                      Resolution{"g;x=1/./y", "http://a/b/c/g;x=1/y"},
-                      Resolution{"g;x=1/../y", "http://a/b/c/y"},
-                      Resolution{"g?y/./x", "http://a/b/c/g?y/./x"},
-                      Resolution{"g?y/../x", "http://a/b/c/g?y/../x"},
-                      Resolution{"g#s/./x", "http://a/b/c/g"},
-                      Resolution{"https://other:8443/z", "https://other:8443/z"}));
+    ::testing::Values(
+        Resolution{"../../../g", "http://a/g"}, Resolution{"../../../../g", "http://a/g"},
+        Resolution{"/./g", "http://a/g"}, Resolution{"/../g", "http://a/g"},
+        Resolution{"g.", "http://a/b/c/g."}, Resolution{".g", "http://a/b/c/.g"},
+        Resolution{"g..", "http://a/b/c/g.."}, Resolution{"..g", "http://a/b/c/..g"},
+        Resolution{"./../g", "http://a/b/g"}, Resolution{"./g/.", "http://a/b/c/g/"},
+        Resolution{"g/./h", "http://a/b/c/g/h"}, Resolution{"g/../h", "http://a/b/c/h"},
+        Resolution{"g;x=1/./y", "http://a/b/c/g;x=1/y"}, Resolution{"g;x=1/../y", "http://a/b/c/y"},
+        Resolution{"g?y/./x", "http://a/b/c/g?y/./x"},
+        Resolution{"g?y/../x", "http://a/b/c/g?y/../x"}, Resolution{"g#s/./x", "http://a/b/c/g"},
+        Resolution{"https://other:8443/z", "https://other:8443/z"}));
 
 TEST(ResolveTest, RedirectsToOtherSchemesAreRefused) {
   const Url base = MustParse("https://a/b");

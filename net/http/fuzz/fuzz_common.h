@@ -29,8 +29,8 @@ struct Summary {
       return ok == o.ok && code == o.code && head_complete == o.head_complete &&
              received_any == o.received_any;
     }
-    return status == o.status && headers == o.headers &&
-           body == o.body && consumed == o.consumed && done == o.done;
+    return status == o.status && headers == o.headers && body == o.body && consumed == o.consumed &&
+           done == o.done;
   }
 };
 
@@ -69,7 +69,8 @@ inline Summary FeedInPieces(absl::string_view msg, size_t step, bool head_reques
       s.status = p.head().status;
       s.headers = p.head().headers.size();
       for (const Header& h : p.head().headers) {  // views must point into the buffer
-        Check(h.name.data() >= buf.data() && h.value.data() + h.value.size() <= buf.data() + buf.size());
+        Check(h.name.data() >= buf.data() &&
+              h.value.data() + h.value.size() <= buf.data() + buf.size());
       }
     }
     s.consumed += *used;
