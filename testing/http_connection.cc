@@ -1,0 +1,565 @@
+// FakeHttpServer's connections: reading requests, writing scripted responses.
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "tasks/sleep.h"
+#include "tasks/with_timeout.h"
+#include "testing/http_server_internal.h"
+
+namespace corio::testing::http_internal {
+namespace {
+
+using Fault = HttpResponse::Fault;
+using Framing = HttpResponse::Framing;
+
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kMaxChunkLine = 4096;
+// Responses up to this size go out in one write.
+constexpr size_t kCoalesceBytes = 64 * 1024;
+// How long a closing connection waits for the client to close its side, so that
+// unread request bytes do not turn the close into a reset that could destroy
+// the response.
+constexpr absl::Duration kLingerTime = absl::Seconds(2);
+
+bool IsTokenChar(unsigned char c) {
+  return absl::ascii_isalnum(c) || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+bool IsToken(absl::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return IsTokenChar(c); });
+}
+
+// One connection's stream and read buffer.
+struct Conn {
+  std::shared_ptr<FakeHttpServer::State> state;
+  std::unique_ptr<ByteStream> stream;
+  int fd = -1;  // the socket under `stream`, for SO_LINGER
+  std::string peer;
+  std::vector<char> buf = std::vector<char>(kReadChunk);
+  size_t begin = 0;
+  size_t end = 0;
+  std::string out;  // reused for coalesced writes
+
+  absl::string_view pending() const { return absl::string_view(buf.data() + begin, end - begin); }
+
+  // Reads more bytes after `end`; returns 0 at EOF.
+  Task<absl::StatusOr<size_t>> Fill() {
+    if (begin == end) begin = end = 0;
+    if (buf.size() - end < kReadChunk / 4) {
+      if (begin > 0) {
+        std::memmove(buf.data(), buf.data() + begin, end - begin);
+        end -= begin;
+        begin = 0;
+      }
+      if (buf.size() - end < kReadChunk / 4) buf.resize(std::max(buf.size() * 2, end + kReadChunk));
+    }
+    absl::StatusOr<size_t> n =
+        co_await stream->Read(absl::MakeSpan(buf.data() + end, buf.size() - end));
+    if (n.ok()) end += *n;
+    co_return n;
+  }
+};
+
+struct ReadOutcome {
+  enum Kind { kRequest, kEof, kReject, kIoError };
+  Kind kind = kRequest;
+  int reject_status = 400;
+  std::string reject_reason;
+
+  static ReadOutcome Reject(int status, std::string reason) {
+    return ReadOutcome{kReject, status, std::move(reason)};
+  }
+};
+
+// The end of the head (just past its empty line) in `data`, or npos. Tolerates
+// bare LF.
+size_t FindHeadEnd(absl::string_view data, size_t from) {
+  for (size_t i = data.find('\n', from); i != absl::string_view::npos; i = data.find('\n', i + 1)) {
+    if (i + 1 < data.size() && data[i + 1] == '\n') return i + 2;
+    if (i + 2 < data.size() && data[i + 1] == '\r' && data[i + 2] == '\n') return i + 3;
+  }
+  return absl::string_view::npos;
+}
+
+absl::string_view StripCr(absl::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+// Parses the request line and header fields of `head` (without the empty line).
+ReadOutcome ParseHead(absl::string_view head, HttpRequest &req) {
+  std::vector<absl::string_view> lines = absl::StrSplit(head, '\n');
+  if (lines.empty()) return ReadOutcome::Reject(400, "empty request");
+  std::vector<absl::string_view> parts = absl::StrSplit(StripCr(lines[0]), ' ');
+  if (parts.size() != 3 || !IsToken(parts[0]) || parts[1].empty()) {
+    return ReadOutcome::Reject(400, "malformed request line");
+  }
+  if (parts[2] != "HTTP/1.1" && parts[2] != "HTTP/1.0") {
+    return ReadOutcome::Reject(absl::StartsWith(parts[2], "HTTP/") ? 505 : 400,
+                               "unsupported protocol version");
+  }
+  req.method = std::string(parts[0]);
+  req.target = std::string(parts[1]);
+  req.version = std::string(parts[2]);
+  const size_t q = req.target.find('?');
+  req.path = req.target.substr(0, q);
+  req.query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    absl::string_view line = StripCr(lines[i]);
+    if (line.empty()) continue;
+    const size_t colon = line.find(':');
+    if (colon == absl::string_view::npos || !IsToken(line.substr(0, colon))) {
+      return ReadOutcome::Reject(400, "malformed header field");
+    }
+    req.headers.emplace_back(std::string(line.substr(0, colon)),
+                             std::string(absl::StripAsciiWhitespace(line.substr(colon + 1))));
+  }
+  return ReadOutcome{};
+}
+
+// Takes up to `want` bytes of the body from the buffer, reading more as needed.
+Task<ReadOutcome> ReadBodyBytes(Conn &c, size_t want, std::string &body) {
+  while (want > 0) {
+    if (c.begin == c.end) {
+      absl::StatusOr<size_t> n = co_await c.Fill();
+      if (!n.ok() || *n == 0) co_return ReadOutcome{ReadOutcome::kIoError};
+    }
+    const size_t take = std::min(want, c.end - c.begin);
+    body.append(c.buf.data() + c.begin, take);
+    c.begin += take;
+    want -= take;
+  }
+  co_return ReadOutcome{};
+}
+
+// One line (without its line end) of a chunked body.
+Task<ReadOutcome> ReadLine(Conn &c, std::string &line) {
+  size_t from = 0;
+  for (;;) {
+    const size_t nl = c.pending().find('\n', from);
+    if (nl != absl::string_view::npos) {
+      const absl::string_view text = StripCr(c.pending().substr(0, nl));
+      line.assign(text.data(), text.size());
+      c.begin += nl + 1;
+      co_return ReadOutcome{};
+    }
+    from = c.end - c.begin;
+    if (from > kMaxChunkLine) co_return ReadOutcome::Reject(400, "chunk line too long");
+    absl::StatusOr<size_t> n = co_await c.Fill();
+    if (!n.ok() || *n == 0) co_return ReadOutcome{ReadOutcome::kIoError};
+  }
+}
+
+Task<ReadOutcome> ReadChunkedBody(Conn &c, size_t limit, std::string &body) {
+  std::string line;
+  for (;;) {
+    ReadOutcome o = co_await ReadLine(c, line);
+    if (o.kind != ReadOutcome::kRequest) co_return o;
+    absl::string_view size_text = line.substr(0, line.find(';'));
+    size_text = absl::StripAsciiWhitespace(size_text);
+    uint64_t size = 0;
+    if (size_text.empty() || size_text.size() > 15 || !absl::SimpleHexAtoi(size_text, &size)) {
+      co_return ReadOutcome::Reject(400, "malformed chunk size");
+    }
+    if (size == 0) break;
+    if (body.size() + size > limit) co_return ReadOutcome::Reject(413, "request body too large");
+    o = co_await ReadBodyBytes(c, size, body);
+    if (o.kind != ReadOutcome::kRequest) co_return o;
+    o = co_await ReadLine(c, line);
+    if (o.kind != ReadOutcome::kRequest) co_return o;
+    if (!line.empty()) co_return ReadOutcome::Reject(400, "chunk data longer than its size");
+  }
+  // Trailer fields, up to the empty line (read and dropped).
+  for (size_t total = 0;;) {
+    ReadOutcome o = co_await ReadLine(c, line);
+    if (o.kind != ReadOutcome::kRequest) co_return o;
+    if (line.empty()) break;
+    total += line.size();
+    if (total > kMaxChunkLine * 4) co_return ReadOutcome::Reject(431, "trailers too large");
+  }
+  co_return ReadOutcome{};
+}
+
+// Reads the next request into `req`.
+Task<ReadOutcome> ReadRequest(Conn &c, HttpRequest &req) {
+  const FakeHttpServer::Options &options = c.state->options;
+  size_t head_end = absl::string_view::npos;
+  size_t searched = 0;
+  for (;;) {
+    // Empty lines before a request line are ignored (RFC 9112 §2.2).
+    while (c.begin < c.end && (c.buf[c.begin] == '\r' || c.buf[c.begin] == '\n')) {
+      ++c.begin;
+      searched = 0;
+    }
+    head_end = FindHeadEnd(c.pending(), searched > 2 ? searched - 2 : 0);
+    if (head_end != absl::string_view::npos) break;
+    searched = c.end - c.begin;
+    if (searched > options.max_request_head_bytes) {
+      co_return ReadOutcome::Reject(431, "request head too large");
+    }
+    absl::StatusOr<size_t> n = co_await c.Fill();
+    if (!n.ok()) co_return ReadOutcome{ReadOutcome::kIoError};
+    if (*n == 0)
+      co_return ReadOutcome{c.begin == c.end ? ReadOutcome::kEof : ReadOutcome::kIoError};
+  }
+  if (head_end > options.max_request_head_bytes) {
+    co_return ReadOutcome::Reject(431, "request head too large");
+  }
+  ReadOutcome parsed = ParseHead(c.pending().substr(0, head_end), req);
+  c.begin += head_end;
+  if (parsed.kind != ReadOutcome::kRequest) co_return parsed;
+
+  std::vector<absl::string_view> te = req.Headers("Transfer-Encoding");
+  std::vector<absl::string_view> cl = req.Headers("Content-Length");
+  if (!te.empty() && !cl.empty()) {
+    co_return ReadOutcome::Reject(400, "both Transfer-Encoding and Content-Length");
+  }
+  uint64_t length = 0;
+  if (!te.empty()) {
+    absl::string_view last = absl::StripAsciiWhitespace(te.back());
+    last = last.substr(last.rfind(',') == absl::string_view::npos ? 0 : last.rfind(',') + 1);
+    if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(last), "chunked")) {
+      co_return ReadOutcome::Reject(400, "Transfer-Encoding without chunked last");
+    }
+    req.chunked = true;
+  } else if (!cl.empty()) {
+    for (size_t i = 0; i < cl.size(); ++i) {
+      absl::string_view v = cl[i];
+      uint64_t n = 0;
+      if (v.empty() || !std::all_of(v.begin(), v.end(), absl::ascii_isdigit) || v.size() > 18 ||
+          !absl::SimpleAtoi(v, &n) || (i > 0 && n != length)) {
+        co_return ReadOutcome::Reject(400, "malformed Content-Length");
+      }
+      length = n;
+    }
+    if (length > options.max_request_body_bytes) {
+      co_return ReadOutcome::Reject(413, "request body too large");
+    }
+  }
+  const bool has_body = req.chunked || length > 0;
+  std::optional<absl::string_view> expect = req.Header("Expect");
+  if (has_body && expect && absl::EqualsIgnoreCase(*expect, "100-continue") &&
+      req.version == "HTTP/1.1" && c.begin == c.end) {
+    absl::Status w = co_await c.stream->WriteAll("HTTP/1.1 100 Continue\r\n\r\n");
+    if (!w.ok()) co_return ReadOutcome{ReadOutcome::kIoError};
+  }
+  if (req.chunked) {
+    co_return co_await ReadChunkedBody(c, options.max_request_body_bytes, req.body);
+  }
+  req.body.reserve(length);
+  co_return co_await ReadBodyBytes(c, length, req.body);
+}
+
+bool WantsClose(const HttpRequest &req) {
+  for (absl::string_view v : req.Headers("Connection")) {
+    for (absl::string_view token : absl::StrSplit(v, ',')) {
+      token = absl::StripAsciiWhitespace(token);
+      if (absl::EqualsIgnoreCase(token, "close")) return true;
+      if (absl::EqualsIgnoreCase(token, "keep-alive") && req.version == "HTTP/1.0") return false;
+    }
+  }
+  return req.version == "HTTP/1.0";
+}
+
+bool BodylessStatus(int status) { return status < 200 || status == 204 || status == 304; }
+
+void AppendStatusLine(std::string &out, int status, absl::string_view reason) {
+  absl::StrAppend(&out, "HTTP/1.1 ", status, " ", reason.empty() ? ReasonPhrase(status) : reason,
+                  "\r\n");
+}
+
+// The head, without the body.
+void AppendHead(std::string &out, const HttpRequest &req, const HttpResponse &r, size_t body_bytes,
+                bool announce_close) {
+  AppendStatusLine(out, r.status, r.reason);
+  for (const auto &[name, value] : r.headers) absl::StrAppend(&out, name, ": ", value, "\r\n");
+  if (r.auto_headers) {
+    if (!BodylessStatus(r.status)) {
+      if (r.framing == Framing::kContentLength && !HasHeader(r.headers, "Content-Length") &&
+          !HasHeader(r.headers, "Transfer-Encoding")) {
+        absl::StrAppend(&out, "Content-Length: ", body_bytes, "\r\n");
+      } else if (r.framing == Framing::kChunked && !HasHeader(r.headers, "Transfer-Encoding")) {
+        out += "Transfer-Encoding: chunked\r\n";
+      }
+    }
+    if (!HasHeader(r.headers, "Connection")) {
+      if (announce_close) {
+        out += "Connection: close\r\n";
+      } else if (req.version == "HTTP/1.0") {
+        out += "Connection: keep-alive\r\n";
+      }
+    }
+  }
+  out += "\r\n";
+}
+
+// The body as it goes on the wire (chunk framing included).
+void AppendChunkedBody(std::string &out, const HttpResponse &r) {
+  absl::string_view body = r.body;
+  auto chunk = [&out](absl::string_view data) {
+    absl::StrAppend(&out, absl::Hex(data.size()), "\r\n", data, "\r\n");
+  };
+  for (size_t size : r.chunk_sizes) {
+    if (body.empty()) break;
+    if (size == 0) continue;
+    chunk(body.substr(0, size));
+    body.remove_prefix(std::min(size, body.size()));
+  }
+  if (!body.empty()) chunk(body);
+  out += "0\r\n";
+  for (const auto &[name, value] : r.trailers) absl::StrAppend(&out, name, ": ", value, "\r\n");
+  out += "\r\n";
+}
+
+// Sends bytes, all at once or trickled.
+class Sender {
+ public:
+  Sender(Conn &c, const HttpResponse &r) : c_(c), r_(r) {}
+
+  Task<absl::Status> Send(absl::string_view data) {
+    if (r_.trickle_bytes == 0) {
+      co_return co_await c_.stream->WriteAll(data);
+    }
+    while (!data.empty()) {
+      if (sent_any_) {
+        absl::Status slept = co_await Sleep(r_.trickle_interval);
+        if (!slept.ok()) co_return slept;
+      }
+      sent_any_ = true;
+      const size_t n = std::min(r_.trickle_bytes, data.size());
+      absl::Status w = co_await c_.stream->WriteAll(data.substr(0, n));
+      if (!w.ok()) co_return w;
+      data.remove_prefix(n);
+    }
+    co_return absl::OkStatus();
+  }
+
+ private:
+  Conn &c_;
+  const HttpResponse &r_;
+  bool sent_any_ = false;
+};
+
+enum class After { kKeepOpen, kClose, kReset, kStall };
+
+After AfterFault(Fault f) {
+  switch (f) {
+    case Fault::kStallBeforeHead:
+    case Fault::kStallAfterBodyBytes:
+      return After::kStall;
+    case Fault::kResetBeforeHead:
+    case Fault::kResetAfterBodyBytes:
+      return After::kReset;
+    default:
+      return After::kClose;
+  }
+}
+
+// Waits until `gate` is open; false if cancelled first.
+Task<bool> WaitForGate(HttpGate &gate) {
+  auto opened = std::make_shared<Event>();
+  EventLoop *loop = EventLoop::Current();
+  std::optional<uint64_t> ticket =
+      gate.WaitInternal([loop, opened] { loop->CallSoonThreadSafe([opened] { opened->Set(); }); });
+  if (!ticket) co_return true;
+  absl::Status s = co_await opened->Wait();
+  gate.CancelWaitInternal(*ticket);
+  co_return s.ok();
+}
+
+Task<void> SendEndlessHeaders(Sender &sender, const HttpResponse &r) {
+  std::string status_line;
+  AppendStatusLine(status_line, r.status, r.reason);
+  absl::Status s = co_await sender.Send(status_line);
+  std::string block;
+  for (int i = 0; i < 64; ++i) {
+    absl::StrAppend(&block, "X-Endless-", i, ": ", std::string(100, 'e'), "\r\n");
+  }
+  while (s.ok()) s = co_await sender.Send(block);
+}
+
+// Sends `r` for `req`. `closing`: the connection closes after it; `announce`:
+// say so.
+Task<After> Respond(Conn &c, const HttpRequest &req, const HttpResponse &r, bool closing,
+                    bool announce) {
+  if (r.delay_before_head > absl::ZeroDuration()) {
+    absl::Status slept = co_await Sleep(r.delay_before_head);
+    if (!slept.ok()) co_return After::kClose;
+  }
+  if (r.gate != nullptr) {
+    const bool opened = co_await WaitForGate(*r.gate);
+    if (!opened) co_return After::kClose;
+  }
+  if (r.fault == Fault::kStallBeforeHead || r.fault == Fault::kCloseBeforeHead ||
+      r.fault == Fault::kResetBeforeHead) {
+    co_return AfterFault(r.fault);
+  }
+  Sender sender(c, r);
+  for (int status : r.interim) {
+    std::string line;
+    AppendStatusLine(line, status, "");
+    line += "\r\n";
+    absl::Status w = co_await sender.Send(line);
+    if (!w.ok()) co_return After::kClose;
+  }
+  if (r.fault == Fault::kEndlessHeaders) {
+    co_await SendEndlessHeaders(sender, r);
+    co_return After::kClose;
+  }
+  closing = closing || r.close_connection || (r.framing == Framing::kUntilClose && !r.raw);
+  announce = announce || r.close_connection;
+  const bool no_body = req.method == "HEAD" || BodylessStatus(r.status);
+  std::string &head = c.out;
+  head.clear();
+  std::string chunked;
+  absl::string_view body = r.body;
+  if (r.raw) {
+    body = *r.raw;
+  } else {
+    if (r.framing == Framing::kChunked) {
+      AppendChunkedBody(chunked, r);
+      body = chunked;
+    }
+    AppendHead(head, req, r, r.body.size(), closing && announce);
+    if (no_body) body = {};
+  }
+  const bool cut = r.fault == Fault::kStallAfterBodyBytes ||
+                   r.fault == Fault::kCloseAfterBodyBytes || r.fault == Fault::kResetAfterBodyBytes;
+  if (cut) body = body.substr(0, std::min(body.size(), r.fault_after_bytes));
+  if (r.delay_before_body == absl::ZeroDuration() && head.size() + body.size() <= kCoalesceBytes) {
+    head.append(body.data(), body.size());
+    body = {};
+  }
+  absl::Status w = co_await sender.Send(head);
+  if (!w.ok()) co_return After::kClose;
+  if (r.delay_before_body > absl::ZeroDuration()) {
+    absl::Status slept = co_await Sleep(r.delay_before_body);
+    if (!slept.ok()) co_return After::kClose;
+  }
+  if (!body.empty()) {
+    w = co_await sender.Send(body);
+    if (!w.ok()) co_return After::kClose;
+  }
+  if (cut) co_return AfterFault(r.fault);
+  co_return closing ? After::kClose : After::kKeepOpen;
+}
+
+// Reads and drops what the client sends until it closes (or the server stops).
+Task<absl::Status> Drain(Conn &c) {
+  for (;;) {
+    c.begin = c.end = 0;
+    absl::StatusOr<size_t> n = co_await c.stream->Read(absl::MakeSpan(c.buf));
+    if (!n.ok()) co_return n.status();
+    if (*n == 0) co_return absl::OkStatus();
+  }
+}
+
+Task<void> CloseGracefully(Conn &c) {
+  absl::Status shut = co_await c.stream->Shutdown();
+  if (shut.ok()) {
+    (void)co_await WithTimeout(kLingerTime, Drain(c));
+  }
+  c.stream->Close();
+}
+
+void Abort(Conn &c) {
+  const linger abort_on_close{1, 0};
+  setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  c.stream->Close();
+}
+
+Task<void> SendRejection(Conn &c, const ReadOutcome &o) {
+  HttpResponse r = HttpResponse::Text(o.reject_status, absl::StrCat(o.reject_reason, "\n"));
+  HttpRequest req;
+  req.method = "GET";
+  req.version = "HTTP/1.1";
+  std::string &out = c.out;
+  out.clear();
+  AppendHead(out, req, r, r.body.size(), /*announce_close=*/true);
+  out += r.body;
+  (void)co_await c.stream->WriteAll(out);
+}
+
+// Keeps the in-flight counters right on every path (including cancellation).
+class InFlight {
+ public:
+  InFlight(FakeHttpServer::State &state, const HttpRequest &req, std::string host)
+      : state_(state), host_(std::move(host)) {
+    state_.OnRequest(req, host_);
+  }
+  ~InFlight() { state_.OnAnswered(host_); }
+  InFlight(const InFlight &) = delete;
+  InFlight &operator=(const InFlight &) = delete;
+
+ private:
+  FakeHttpServer::State &state_;
+  const std::string host_;
+};
+
+class OpenConnection {
+ public:
+  explicit OpenConnection(FakeHttpServer::State &state) : state_(state) { state_.OnAccepted(); }
+  ~OpenConnection() { state_.OnClosed(); }
+  OpenConnection(const OpenConnection &) = delete;
+  OpenConnection &operator=(const OpenConnection &) = delete;
+
+ private:
+  FakeHttpServer::State &state_;
+};
+
+}  // namespace
+
+Task<void> ServeConnection(std::shared_ptr<FakeHttpServer::State> state, TcpStream stream) {
+  OpenConnection open(*state);
+  Conn c;
+  c.state = state;
+  c.fd = stream.fd();
+  c.peer = stream.peer().ToString();
+  c.stream = std::make_unique<TcpStream>(std::move(stream));
+  const FakeHttpServer::Options &options = state->options;
+  for (int served = 0;; ++served) {
+    HttpRequest req;
+    ReadOutcome o = co_await ReadRequest(c, req);
+    if (o.kind == ReadOutcome::kEof || o.kind == ReadOutcome::kIoError) break;
+    if (o.kind == ReadOutcome::kReject) {
+      co_await SendRejection(c, o);
+      co_await CloseGracefully(c);
+      break;
+    }
+    req.index_on_connection = served;
+    req.peer = c.peer;
+    After after;
+    {
+      InFlight in_flight(*state, req, absl::AsciiStrToLower(req.Header("Host").value_or("")));
+      std::shared_ptr<const HttpResponse> response = state->Resolve(req);
+      const bool last = options.max_responses_per_connection > 0 &&
+                        served + 1 >= options.max_responses_per_connection;
+      const bool told = !options.keep_alive || WantsClose(req);
+      after = co_await Respond(c, req, *response, told || last,
+                               told || (last && options.announce_close));
+      // A stalled request stays in flight until the client gives up.
+      if (after == After::kStall) {
+        (void)co_await Drain(c);
+      }
+    }
+    if (after == After::kKeepOpen) continue;
+    if (after == After::kReset) {
+      Abort(c);
+    } else if (after == After::kClose) {
+      co_await CloseGracefully(c);
+    }
+    break;
+  }
+}
+
+}  // namespace corio::testing::http_internal
