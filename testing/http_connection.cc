@@ -97,7 +97,7 @@ absl::string_view StripCr(absl::string_view line) {
 }
 
 // Parses the request line and header fields of `head` (without the empty line).
-ReadOutcome ParseHead(absl::string_view head, HttpRequest &req) {
+ReadOutcome ParseHead(absl::string_view head, HttpRequest& req) {
   std::vector<absl::string_view> lines = absl::StrSplit(head, '\n');
   if (lines.empty()) return ReadOutcome::Reject(400, "empty request");
   std::vector<absl::string_view> parts = absl::StrSplit(StripCr(lines[0]), ' ');
@@ -128,7 +128,7 @@ ReadOutcome ParseHead(absl::string_view head, HttpRequest &req) {
 }
 
 // Takes up to `want` bytes of the body from the buffer, reading more as needed.
-Task<ReadOutcome> ReadBodyBytes(Conn &c, size_t want, std::string &body) {
+Task<ReadOutcome> ReadBodyBytes(Conn& c, size_t want, std::string& body) {
   while (want > 0) {
     if (c.begin == c.end) {
       absl::StatusOr<size_t> n = co_await c.Fill();
@@ -143,7 +143,7 @@ Task<ReadOutcome> ReadBodyBytes(Conn &c, size_t want, std::string &body) {
 }
 
 // One line (without its line end) of a chunked body.
-Task<ReadOutcome> ReadLine(Conn &c, std::string &line) {
+Task<ReadOutcome> ReadLine(Conn& c, std::string& line) {
   size_t from = 0;
   for (;;) {
     const size_t nl = c.pending().find('\n', from);
@@ -160,13 +160,13 @@ Task<ReadOutcome> ReadLine(Conn &c, std::string &line) {
   }
 }
 
-Task<ReadOutcome> ReadChunkedBody(Conn &c, size_t limit, std::string &body) {
+Task<ReadOutcome> ReadChunkedBody(Conn& c, size_t limit, std::string& body) {
   std::string line;
   for (;;) {
     ReadOutcome o = co_await ReadLine(c, line);
     if (o.kind != ReadOutcome::kRequest) co_return o;
-    absl::string_view size_text = line.substr(0, line.find(';'));
-    size_text = absl::StripAsciiWhitespace(size_text);
+    const absl::string_view size_text =
+        absl::StripAsciiWhitespace(absl::string_view(line).substr(0, line.find(';')));
     uint64_t size = 0;
     if (size_text.empty() || size_text.size() > 15 || !absl::SimpleHexAtoi(size_text, &size)) {
       co_return ReadOutcome::Reject(400, "malformed chunk size");
@@ -191,8 +191,8 @@ Task<ReadOutcome> ReadChunkedBody(Conn &c, size_t limit, std::string &body) {
 }
 
 // Reads the next request into `req`.
-Task<ReadOutcome> ReadRequest(Conn &c, HttpRequest &req) {
-  const FakeHttpServer::Options &options = c.state->options;
+Task<ReadOutcome> ReadRequest(Conn& c, HttpRequest& req) {
+  const FakeHttpServer::Options& options = c.state->options;
   size_t head_end = absl::string_view::npos;
   size_t searched = 0;
   for (;;) {
@@ -260,7 +260,7 @@ Task<ReadOutcome> ReadRequest(Conn &c, HttpRequest &req) {
   co_return co_await ReadBodyBytes(c, length, req.body);
 }
 
-bool WantsClose(const HttpRequest &req) {
+bool WantsClose(const HttpRequest& req) {
   for (absl::string_view v : req.Headers("Connection")) {
     for (absl::string_view token : absl::StrSplit(v, ',')) {
       token = absl::StripAsciiWhitespace(token);
@@ -273,16 +273,16 @@ bool WantsClose(const HttpRequest &req) {
 
 bool BodylessStatus(int status) { return status < 200 || status == 204 || status == 304; }
 
-void AppendStatusLine(std::string &out, int status, absl::string_view reason) {
+void AppendStatusLine(std::string& out, int status, absl::string_view reason) {
   absl::StrAppend(&out, "HTTP/1.1 ", status, " ", reason.empty() ? ReasonPhrase(status) : reason,
                   "\r\n");
 }
 
 // The head, without the body.
-void AppendHead(std::string &out, const HttpRequest &req, const HttpResponse &r, size_t body_bytes,
+void AppendHead(std::string& out, const HttpRequest& req, const HttpResponse& r, size_t body_bytes,
                 bool announce_close) {
   AppendStatusLine(out, r.status, r.reason);
-  for (const auto &[name, value] : r.headers) absl::StrAppend(&out, name, ": ", value, "\r\n");
+  for (const auto& [name, value] : r.headers) absl::StrAppend(&out, name, ": ", value, "\r\n");
   if (r.auto_headers) {
     if (!BodylessStatus(r.status)) {
       if (r.framing == Framing::kContentLength && !HasHeader(r.headers, "Content-Length") &&
@@ -304,7 +304,7 @@ void AppendHead(std::string &out, const HttpRequest &req, const HttpResponse &r,
 }
 
 // The body as it goes on the wire (chunk framing included).
-void AppendChunkedBody(std::string &out, const HttpResponse &r) {
+void AppendChunkedBody(std::string& out, const HttpResponse& r) {
   absl::string_view body = r.body;
   auto chunk = [&out](absl::string_view data) {
     absl::StrAppend(&out, absl::Hex(data.size()), "\r\n", data, "\r\n");
@@ -317,14 +317,14 @@ void AppendChunkedBody(std::string &out, const HttpResponse &r) {
   }
   if (!body.empty()) chunk(body);
   out += "0\r\n";
-  for (const auto &[name, value] : r.trailers) absl::StrAppend(&out, name, ": ", value, "\r\n");
+  for (const auto& [name, value] : r.trailers) absl::StrAppend(&out, name, ": ", value, "\r\n");
   out += "\r\n";
 }
 
 // Sends bytes, all at once or trickled.
 class Sender {
  public:
-  Sender(Conn &c, const HttpResponse &r) : c_(c), r_(r) {}
+  Sender(Conn& c, const HttpResponse& r) : c_(c), r_(r) {}
 
   Task<absl::Status> Send(absl::string_view data) {
     if (r_.trickle_bytes == 0) {
@@ -345,8 +345,8 @@ class Sender {
   }
 
  private:
-  Conn &c_;
-  const HttpResponse &r_;
+  Conn& c_;
+  const HttpResponse& r_;
   bool sent_any_ = false;
 };
 
@@ -366,9 +366,9 @@ After AfterFault(Fault f) {
 }
 
 // Waits until `gate` is open; false if cancelled first.
-Task<bool> WaitForGate(HttpGate &gate) {
+Task<bool> WaitForGate(HttpGate& gate) {
   auto opened = std::make_shared<Event>();
-  EventLoop *loop = EventLoop::Current();
+  EventLoop* loop = EventLoop::Current();
   std::optional<uint64_t> ticket =
       gate.WaitInternal([loop, opened] { loop->CallSoonThreadSafe([opened] { opened->Set(); }); });
   if (!ticket) co_return true;
@@ -377,7 +377,7 @@ Task<bool> WaitForGate(HttpGate &gate) {
   co_return s.ok();
 }
 
-Task<void> SendEndlessHeaders(Sender &sender, const HttpResponse &r) {
+Task<void> SendEndlessHeaders(Sender& sender, const HttpResponse& r) {
   std::string status_line;
   AppendStatusLine(status_line, r.status, r.reason);
   absl::Status s = co_await sender.Send(status_line);
@@ -390,7 +390,7 @@ Task<void> SendEndlessHeaders(Sender &sender, const HttpResponse &r) {
 
 // Sends `r` for `req`. `closing`: the connection closes after it; `announce`:
 // say so.
-Task<After> Respond(Conn &c, const HttpRequest &req, const HttpResponse &r, bool closing,
+Task<After> Respond(Conn& c, const HttpRequest& req, const HttpResponse& r, bool closing,
                     bool announce) {
   if (r.delay_before_head > absl::ZeroDuration()) {
     absl::Status slept = co_await Sleep(r.delay_before_head);
@@ -419,7 +419,7 @@ Task<After> Respond(Conn &c, const HttpRequest &req, const HttpResponse &r, bool
   closing = closing || r.close_connection || (r.framing == Framing::kUntilClose && !r.raw);
   announce = announce || r.close_connection;
   const bool no_body = req.method == "HEAD" || BodylessStatus(r.status);
-  std::string &head = c.out;
+  std::string& head = c.out;
   head.clear();
   std::string chunked;
   absl::string_view body = r.body;
@@ -455,7 +455,7 @@ Task<After> Respond(Conn &c, const HttpRequest &req, const HttpResponse &r, bool
 }
 
 // Reads and drops what the client sends until it closes (or the server stops).
-Task<absl::Status> Drain(Conn &c) {
+Task<absl::Status> Drain(Conn& c) {
   for (;;) {
     c.begin = c.end = 0;
     absl::StatusOr<size_t> n = co_await c.stream->Read(absl::MakeSpan(c.buf));
@@ -464,7 +464,7 @@ Task<absl::Status> Drain(Conn &c) {
   }
 }
 
-Task<void> CloseGracefully(Conn &c) {
+Task<void> CloseGracefully(Conn& c) {
   absl::Status shut = co_await c.stream->Shutdown();
   if (shut.ok()) {
     (void)co_await WithTimeout(kLingerTime, Drain(c));
@@ -472,18 +472,18 @@ Task<void> CloseGracefully(Conn &c) {
   c.stream->Close();
 }
 
-void Abort(Conn &c) {
+void Abort(Conn& c) {
   const linger abort_on_close{1, 0};
   setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
   c.stream->Close();
 }
 
-Task<void> SendRejection(Conn &c, const ReadOutcome &o) {
+Task<void> SendRejection(Conn& c, const ReadOutcome& o) {
   HttpResponse r = HttpResponse::Text(o.reject_status, absl::StrCat(o.reject_reason, "\n"));
   HttpRequest req;
   req.method = "GET";
   req.version = "HTTP/1.1";
-  std::string &out = c.out;
+  std::string& out = c.out;
   out.clear();
   AppendHead(out, req, r, r.body.size(), /*announce_close=*/true);
   out += r.body;
@@ -493,28 +493,28 @@ Task<void> SendRejection(Conn &c, const ReadOutcome &o) {
 // Keeps the in-flight counters right on every path (including cancellation).
 class InFlight {
  public:
-  InFlight(FakeHttpServer::State &state, const HttpRequest &req, std::string host)
+  InFlight(FakeHttpServer::State& state, const HttpRequest& req, std::string host)
       : state_(state), host_(std::move(host)) {
     state_.OnRequest(req, host_);
   }
   ~InFlight() { state_.OnAnswered(host_); }
-  InFlight(const InFlight &) = delete;
-  InFlight &operator=(const InFlight &) = delete;
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
 
  private:
-  FakeHttpServer::State &state_;
+  FakeHttpServer::State& state_;
   const std::string host_;
 };
 
 class OpenConnection {
  public:
-  explicit OpenConnection(FakeHttpServer::State &state) : state_(state) { state_.OnAccepted(); }
+  explicit OpenConnection(FakeHttpServer::State& state) : state_(state) { state_.OnAccepted(); }
   ~OpenConnection() { state_.OnClosed(); }
-  OpenConnection(const OpenConnection &) = delete;
-  OpenConnection &operator=(const OpenConnection &) = delete;
+  OpenConnection(const OpenConnection&) = delete;
+  OpenConnection& operator=(const OpenConnection&) = delete;
 
  private:
-  FakeHttpServer::State &state_;
+  FakeHttpServer::State& state_;
 };
 
 }  // namespace
@@ -526,7 +526,7 @@ Task<void> ServeConnection(std::shared_ptr<FakeHttpServer::State> state, TcpStre
   c.fd = stream.fd();
   c.peer = stream.peer().ToString();
   c.stream = std::make_unique<TcpStream>(std::move(stream));
-  const FakeHttpServer::Options &options = state->options;
+  const FakeHttpServer::Options& options = state->options;
   for (int served = 0;; ++served) {
     HttpRequest req;
     ReadOutcome o = co_await ReadRequest(c, req);

@@ -28,16 +28,16 @@ int WindowBitsFor(HttpResponse::Encoding e) {
 // Deflates `data` with a fresh stream, appending to `out`, ending with `flush`
 // (Z_FINISH, or Z_FULL_FLUSH to leave the stream open and byte-aligned with no
 // reference to earlier data).
-void Deflate(int window_bits, absl::string_view data, int flush, std::string &out) {
+void Deflate(int window_bits, absl::string_view data, int flush, std::string& out) {
   z_stream z;
   std::memset(&z, 0, sizeof z);
   CORIO_CHECK(
       deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, window_bits, 9, Z_DEFAULT_STRATEGY) == Z_OK);
-  z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   const size_t start = out.size();
   out.resize(start + deflateBound(&z, static_cast<uLong>(data.size())) + 16);
-  z.next_out = reinterpret_cast<Bytef *>(out.data() + start);
+  z.next_out = reinterpret_cast<Bytef*>(out.data() + start);
   z.avail_out = static_cast<uInt>(out.size() - start);
   const int rc = deflate(&z, flush);
   CORIO_CHECK(flush == Z_FINISH ? rc == Z_STREAM_END : rc == Z_OK);
@@ -69,10 +69,10 @@ std::string BuildGzipBomb(uint64_t decoded_bytes) {
   Deflate(-15, absl::string_view(zeros.data(), rest), Z_FINISH,
           out);  // ends the stream
   // Trailer: CRC-32 of the decoded data and its length mod 2^32, little-endian.
-  const uLong unit_crc = crc32(0, reinterpret_cast<const Bytef *>(zeros.data()), kUnit);
+  const uLong unit_crc = crc32(0, reinterpret_cast<const Bytef*>(zeros.data()), kUnit);
   uLong crc = 0;
   for (uint64_t i = 0; i < units; ++i) crc = crc32_combine(crc, unit_crc, kUnit);
-  crc = crc32_combine(crc, crc32(0, reinterpret_cast<const Bytef *>(zeros.data()), rest), rest);
+  crc = crc32_combine(crc, crc32(0, reinterpret_cast<const Bytef*>(zeros.data()), rest), rest);
   const uint32_t size = static_cast<uint32_t>(decoded_bytes);
   for (uint32_t v : {static_cast<uint32_t>(crc), size}) {
     for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));

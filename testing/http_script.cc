@@ -12,7 +12,7 @@
 namespace corio::testing {
 
 std::optional<absl::string_view> HttpRequest::Header(absl::string_view name) const {
-  for (const auto &[k, v] : headers) {
+  for (const auto& [k, v] : headers) {
     if (absl::EqualsIgnoreCase(k, name)) return absl::string_view(v);
   }
   return std::nullopt;
@@ -20,7 +20,7 @@ std::optional<absl::string_view> HttpRequest::Header(absl::string_view name) con
 
 std::vector<absl::string_view> HttpRequest::Headers(absl::string_view name) const {
   std::vector<absl::string_view> out;
-  for (const auto &[k, v] : headers) {
+  for (const auto& [k, v] : headers) {
     if (absl::EqualsIgnoreCase(k, name)) out.push_back(v);
   }
   return out;
@@ -32,7 +32,7 @@ void HttpGate::Open() {
   open_ = true;
   // Under the lock: once CancelWaitInternal returns, its waker neither runs nor
   // will.
-  for (auto &[ticket, wake] : waiters_) wake();
+  for (auto& [ticket, wake] : waiters_) wake();
   waiters_.clear();
 }
 
@@ -117,12 +117,12 @@ HttpResponse HttpResponse::Close() {
 HttpResponse HttpResponse::GzipBomb(uint64_t decoded_bytes) {
   // Built once per size: a 10 GiB bomb is 10 MB to build.
   static std::mutex mu;
-  static std::map<uint64_t, std::shared_ptr<const std::string>> *cache =
+  static std::map<uint64_t, std::shared_ptr<const std::string>>* cache =
       new std::map<uint64_t, std::shared_ptr<const std::string>>();
   std::shared_ptr<const std::string> body;
   {
     std::lock_guard<std::mutex> lock(mu);
-    std::shared_ptr<const std::string> &slot = (*cache)[decoded_bytes];
+    std::shared_ptr<const std::string>& slot = (*cache)[decoded_bytes];
     if (slot == nullptr) {
       slot = std::make_shared<const std::string>(http_internal::BuildGzipBomb(decoded_bytes));
     }
@@ -135,65 +135,65 @@ HttpResponse HttpResponse::GzipBomb(uint64_t decoded_bytes) {
   return r;
 }
 
-HttpResponse &&HttpResponse::WithHeader(std::string name, std::string value) && {
+HttpResponse&& HttpResponse::WithHeader(std::string name, std::string value) && {
   headers.emplace_back(std::move(name), std::move(value));
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithChunks(std::vector<size_t> sizes) && {
+HttpResponse&& HttpResponse::WithChunks(std::vector<size_t> sizes) && {
   framing = Framing::kChunked;
   chunk_sizes = std::move(sizes);
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithEncoding(Encoding e) && {
+HttpResponse&& HttpResponse::WithEncoding(Encoding e) && {
   encoding = e;
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithDelayBeforeHead(absl::Duration d) && {
+HttpResponse&& HttpResponse::WithDelayBeforeHead(absl::Duration d) && {
   delay_before_head = d;
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithDelayBeforeBody(absl::Duration d) && {
+HttpResponse&& HttpResponse::WithDelayBeforeBody(absl::Duration d) && {
   delay_before_body = d;
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithTrickle(size_t bytes, absl::Duration interval) && {
+HttpResponse&& HttpResponse::WithTrickle(size_t bytes, absl::Duration interval) && {
   trickle_bytes = bytes;
   trickle_interval = interval;
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithFault(Fault f, size_t after_body_bytes) && {
+HttpResponse&& HttpResponse::WithFault(Fault f, size_t after_body_bytes) && {
   fault = f;
   fault_after_bytes = after_body_bytes;
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithInterim(std::vector<int> statuses) && {
+HttpResponse&& HttpResponse::WithInterim(std::vector<int> statuses) && {
   interim = std::move(statuses);
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithHugeHeader(size_t bytes, std::string name) && {
+HttpResponse&& HttpResponse::WithHugeHeader(size_t bytes, std::string name) && {
   headers.emplace_back(std::move(name), std::string(bytes, 'h'));
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithRetryAfter(absl::Duration d) && {
+HttpResponse&& HttpResponse::WithRetryAfter(absl::Duration d) && {
   headers.emplace_back("Retry-After", absl::StrCat(absl::ToInt64Seconds(d)));
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithClose() && {
+HttpResponse&& HttpResponse::WithClose() && {
   close_connection = true;
   return std::move(*this);
 }
 
-HttpResponse &&HttpResponse::WithGate(std::shared_ptr<HttpGate> g) && {
+HttpResponse&& HttpResponse::WithGate(std::shared_ptr<HttpGate> g) && {
   gate = std::move(g);
   return std::move(*this);
 }
@@ -273,7 +273,7 @@ absl::string_view ReasonPhrase(int status) {
 
 namespace {
 
-void AppendJsonString(std::string &out, absl::string_view s) {
+void AppendJsonString(std::string& out, absl::string_view s) {
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
@@ -305,7 +305,7 @@ void AppendJsonString(std::string &out, absl::string_view s) {
 
 }  // namespace
 
-HttpResponse EchoResponse(const HttpRequest &request) {
+HttpResponse EchoResponse(const HttpRequest& request) {
   std::string json = "{\"method\":";
   AppendJsonString(json, request.method);
   json += ",\"target\":";
@@ -334,15 +334,15 @@ HttpResponse EchoResponse(const HttpRequest &request) {
 
 namespace http_internal {
 
-bool HasHeader(const std::vector<std::pair<std::string, std::string>> &headers,
+bool HasHeader(const std::vector<std::pair<std::string, std::string>>& headers,
                absl::string_view name) {
-  for (const auto &h : headers) {
+  for (const auto& h : headers) {
     if (absl::EqualsIgnoreCase(h.first, name)) return true;
   }
   return false;
 }
 
-void EncodeBody(HttpResponse &r) {
+void EncodeBody(HttpResponse& r) {
   if (r.encoding == HttpResponse::Encoding::kIdentity) return;
   r.body = Compress(r.encoding, r.body);
   if (r.auto_headers && !HasHeader(r.headers, "Content-Encoding")) {

@@ -170,19 +170,19 @@ struct HttpResponse {
   static HttpResponse GzipBomb(uint64_t decoded_bytes);
 
   // Modifiers (each returns the response, for chaining).
-  HttpResponse &&WithHeader(std::string name, std::string value) &&;
-  HttpResponse &&WithChunks(std::vector<size_t> sizes) &&;  // Framing::kChunked
-  HttpResponse &&WithEncoding(Encoding e) &&;
-  HttpResponse &&WithDelayBeforeHead(absl::Duration d) &&;
-  HttpResponse &&WithDelayBeforeBody(absl::Duration d) &&;
-  HttpResponse &&WithTrickle(size_t bytes, absl::Duration interval) &&;
-  HttpResponse &&WithFault(Fault f, size_t after_body_bytes = 0) &&;
-  HttpResponse &&WithInterim(std::vector<int> statuses) &&;
+  HttpResponse&& WithHeader(std::string name, std::string value) &&;
+  HttpResponse&& WithChunks(std::vector<size_t> sizes) &&;  // Framing::kChunked
+  HttpResponse&& WithEncoding(Encoding e) &&;
+  HttpResponse&& WithDelayBeforeHead(absl::Duration d) &&;
+  HttpResponse&& WithDelayBeforeBody(absl::Duration d) &&;
+  HttpResponse&& WithTrickle(size_t bytes, absl::Duration interval) &&;
+  HttpResponse&& WithFault(Fault f, size_t after_body_bytes = 0) &&;
+  HttpResponse&& WithInterim(std::vector<int> statuses) &&;
   // Adds header `name` whose value is `bytes` long (for header-size limits).
-  HttpResponse &&WithHugeHeader(size_t bytes, std::string name = "X-Huge") &&;
-  HttpResponse &&WithRetryAfter(absl::Duration d) &&;  // Retry-After: seconds
-  HttpResponse &&WithClose() &&;                       // close_connection = true
-  HttpResponse &&WithGate(std::shared_ptr<HttpGate> gate) &&;
+  HttpResponse&& WithHugeHeader(size_t bytes, std::string name = "X-Huge") &&;
+  HttpResponse&& WithRetryAfter(absl::Duration d) &&;  // Retry-After: seconds
+  HttpResponse&& WithClose() &&;                       // close_connection = true
+  HttpResponse&& WithGate(std::shared_ptr<HttpGate> gate) &&;
 };
 
 // The standard reason phrase ("Not Found"), "Unknown" for codes without one.
@@ -193,7 +193,7 @@ absl::string_view ReasonPhrase(int status);
 //    "headers":[["Host","127.0.0.1:4242"],...],"body":"...","body_bytes":3,"chunked":false}
 // Bytes outside printable ASCII in strings are escaped as \u00XX (each byte one
 // code point).
-HttpResponse EchoResponse(const HttpRequest &request);
+HttpResponse EchoResponse(const HttpRequest& request);
 
 }  // namespace corio::testing
 

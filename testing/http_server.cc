@@ -16,16 +16,16 @@
 namespace corio::testing {
 namespace {
 
-bool IsLoopback(const SocketAddress &a) {
+bool IsLoopback(const SocketAddress& a) {
   if (a.is_v4()) {
-    const auto *sin = reinterpret_cast<const sockaddr_in *>(a.sockaddr_ptr());
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(a.sockaddr_ptr());
     return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
   }
-  const auto *sin6 = reinterpret_cast<const sockaddr_in6 *>(a.sockaddr_ptr());
+  const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(a.sockaddr_ptr());
   return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
 }
 
-absl::StatusOr<SocketAddress> BindAddress(const FakeHttpServer::Options &options) {
+absl::StatusOr<SocketAddress> BindAddress(const FakeHttpServer::Options& options) {
   absl::StatusOr<SocketAddress> addr = SocketAddress::FromIp(options.host, options.port);
   if (!addr.ok()) return addr.status();
   if (!IsLoopback(*addr)) {
@@ -35,7 +35,7 @@ absl::StatusOr<SocketAddress> BindAddress(const FakeHttpServer::Options &options
   return addr;
 }
 
-absl::Status Listen(FakeHttpServer::State &state) {
+absl::Status Listen(FakeHttpServer::State& state) {
   absl::StatusOr<SocketAddress> addr = BindAddress(state.options);
   if (!addr.ok()) return addr.status();
   absl::StatusOr<TcpListener> l = TcpListener::Bind(*addr);
@@ -48,7 +48,7 @@ absl::Status Listen(FakeHttpServer::State &state) {
 
 // The background thread's main task: listen, report, serve until asked to stop.
 Task<absl::Status> ServeInBackground(std::shared_ptr<FakeHttpServer::State> state,
-                                     std::promise<absl::Status> *started) {
+                                     std::promise<absl::Status>* started) {
   absl::Status listening = Listen(*state);
   started->set_value(listening);
   if (!listening.ok()) co_return listening;
@@ -59,7 +59,7 @@ Task<absl::Status> ServeInBackground(std::shared_ptr<FakeHttpServer::State> stat
   co_return co_await std::move(acceptor);
 }
 
-HttpResponse NotFound(const HttpRequest &) { return HttpResponse::Text(404, "not found\n"); }
+HttpResponse NotFound(const HttpRequest&) { return HttpResponse::Text(404, "not found\n"); }
 
 std::shared_ptr<const HttpResponse> Prepared(HttpResponse r) {
   http_internal::EncodeBody(r);
@@ -164,7 +164,7 @@ void FakeHttpServer::RoutePrefix(std::string prefix, Handler handler) {
 
 void FakeHttpServer::RouteSequence(std::string path, std::vector<HttpResponse> responses) {
   http_internal::Route route;
-  for (HttpResponse &r : responses) route.sequence.push_back(Prepared(std::move(r)));
+  for (HttpResponse& r : responses) route.sequence.push_back(Prepared(std::move(r)));
   if (route.sequence.empty()) route.handler = NotFound;
   std::lock_guard<std::mutex> lock(state_->routes_mu);
   state_->exact[std::move(path)] = std::move(route);
@@ -205,7 +205,7 @@ int64_t FakeHttpServer::max_in_flight_for_host(absl::string_view host) const {
 
 void FakeHttpServer::ResetStats() {
   std::lock_guard<std::mutex> lock(state_->stats_mu);
-  Stats &s = state_->stats;
+  Stats& s = state_->stats;
   s.connections_accepted = 0;
   s.requests = 0;
   s.requests_by_path.clear();
@@ -226,23 +226,23 @@ std::vector<HttpRequest> FakeHttpServer::received_requests() const {
   return std::vector<HttpRequest>(state_->log.begin(), state_->log.end());
 }
 
-bool FakeHttpServer::WaitUntil(absl::FunctionRef<bool(const Stats &)> done,
+bool FakeHttpServer::WaitUntil(absl::FunctionRef<bool(const Stats&)> done,
                                absl::Duration timeout) const {
   std::unique_lock<std::mutex> lock(state_->stats_mu);
   const auto deadline = absl::ToChronoTime(absl::Now() + timeout);
   return state_->stats_changed.wait_until(lock, deadline, [&] { return done(state_->stats); });
 }
 
-std::shared_ptr<const HttpResponse> FakeHttpServer::State::Resolve(const HttpRequest &request) {
+std::shared_ptr<const HttpResponse> FakeHttpServer::State::Resolve(const HttpRequest& request) {
   Handler handler;
   {
     std::lock_guard<std::mutex> lock(routes_mu);
-    http_internal::Route *route = nullptr;
+    http_internal::Route* route = nullptr;
     if (auto it = exact.find(request.path); it != exact.end()) {
       route = &it->second;
     } else {
       size_t best = 0;
-      for (auto &[prefix, r] : prefixes) {
+      for (auto& [prefix, r] : prefixes) {
         if (absl::StartsWith(request.path, prefix) && (route == nullptr || prefix.size() > best)) {
           route = &r;
           best = prefix.size();
@@ -261,7 +261,7 @@ std::shared_ptr<const HttpResponse> FakeHttpServer::State::Resolve(const HttpReq
   HttpResponse r;
   try {
     r = handler(request);
-  } catch (const std::exception &e) {
+  } catch (const std::exception& e) {
     r = HttpResponse::Text(500, absl::StrCat("handler threw: ", e.what(), "\n"));
   } catch (...) {
     r = HttpResponse::Text(500, "handler threw\n");
@@ -286,14 +286,14 @@ void FakeHttpServer::State::OnClosed() {
   stats_changed.notify_all();
 }
 
-void FakeHttpServer::State::OnRequest(const HttpRequest &request, const std::string &host) {
+void FakeHttpServer::State::OnRequest(const HttpRequest& request, const std::string& host) {
   {
     std::lock_guard<std::mutex> lock(stats_mu);
     ++stats.requests;
     ++stats.requests_by_path[request.path];
     stats.max_in_flight = std::max(stats.max_in_flight, ++stats.in_flight);
-    int64_t &for_host = stats.in_flight_by_host[host];
-    int64_t &max_for_host = stats.max_in_flight_by_host[host];
+    int64_t& for_host = stats.in_flight_by_host[host];
+    int64_t& max_for_host = stats.max_in_flight_by_host[host];
     max_for_host = std::max(max_for_host, ++for_host);
     if (options.request_log_size > 0) {
       if (log.size() >= options.request_log_size) log.pop_front();
@@ -303,7 +303,7 @@ void FakeHttpServer::State::OnRequest(const HttpRequest &request, const std::str
   stats_changed.notify_all();
 }
 
-void FakeHttpServer::State::OnAnswered(const std::string &host) {
+void FakeHttpServer::State::OnAnswered(const std::string& host) {
   {
     std::lock_guard<std::mutex> lock(stats_mu);
     --stats.in_flight;

@@ -75,7 +75,7 @@ namespace corio::testing {
 
 class FakeHttpServer {
  public:
-  using Handler = std::function<HttpResponse(const HttpRequest &)>;
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
   struct Options {
     // A loopback address: 127.0.0.1 (default), any 127.x.y.z, or ::1.
@@ -117,8 +117,8 @@ class FakeHttpServer {
   static absl::StatusOr<std::unique_ptr<FakeHttpServer>> StartInBackground();
   static absl::StatusOr<std::unique_ptr<FakeHttpServer>> StartInBackground(Options options);
   ~FakeHttpServer();
-  FakeHttpServer(const FakeHttpServer &) = delete;
-  FakeHttpServer &operator=(const FakeHttpServer &) = delete;
+  FakeHttpServer(const FakeHttpServer&) = delete;
+  FakeHttpServer& operator=(const FakeHttpServer&) = delete;
 
   // Stops accepting and closes every connection (see Ownership). Idempotent.
   void Stop();
@@ -133,7 +133,7 @@ class FakeHttpServer {
   // Replaces the 404 answer for unrouted paths.
   void SetDefault(Handler handler);
 
-  const SocketAddress &address() const { return address_; }
+  const SocketAddress& address() const { return address_; }
   uint16_t port() const { return address_.port(); }
   // "127.0.0.1:40123", "[::1]:40123": what a client puts in Host.
   std::string authority() const;
@@ -150,7 +150,7 @@ class FakeHttpServer {
   // Blocks until `done(stats())` holds (re-checked whenever a counter changes)
   // or `timeout` passed; returns whether it holds. For a test thread watching a
   // background server.
-  bool WaitUntil(absl::FunctionRef<bool(const Stats &)> done,
+  bool WaitUntil(absl::FunctionRef<bool(const Stats&)> done,
                  absl::Duration timeout = absl::Seconds(30)) const;
 
   struct State;  // shared with the server's tasks

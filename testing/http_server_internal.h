@@ -31,13 +31,13 @@ std::string Compress(HttpResponse::Encoding encoding, absl::string_view data);
 // concatenate into one valid stream).
 std::string BuildGzipBomb(uint64_t decoded_bytes);
 
-bool HasHeader(const std::vector<std::pair<std::string, std::string>> &headers,
+bool HasHeader(const std::vector<std::pair<std::string, std::string>>& headers,
                absl::string_view name);
 
 // Applies `encoding` to the body once (the result has kIdentity and a
 // Content-Encoding header), so fixed routes compress at install time, not per
 // request.
-void EncodeBody(HttpResponse &response);
+void EncodeBody(HttpResponse& response);
 
 // One route: a fixed response, a handler, or a sequence.
 struct Route {
@@ -51,7 +51,7 @@ struct Route {
 
 struct FakeHttpServer::State {
   Options options;
-  EventLoop *loop = nullptr;
+  EventLoop* loop = nullptr;
   TcpListener listener;
   SocketAddress address;
   bool background = false;
@@ -74,12 +74,12 @@ struct FakeHttpServer::State {
 
   // The response for `request` (the routed one, or the default 404). Calls
   // handlers.
-  std::shared_ptr<const HttpResponse> Resolve(const HttpRequest &request);
+  std::shared_ptr<const HttpResponse> Resolve(const HttpRequest& request);
 
   void OnAccepted();
   void OnClosed();
-  void OnRequest(const HttpRequest &request, const std::string &host);
-  void OnAnswered(const std::string &host);
+  void OnRequest(const HttpRequest& request, const std::string& host);
+  void OnAnswered(const std::string& host);
 };
 
 namespace http_internal {

@@ -42,13 +42,13 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // de-chunked
   std::string Header(absl::string_view name) const {
-    for (const auto &[k, v] : headers) {
+    for (const auto& [k, v] : headers) {
       if (absl::EqualsIgnoreCase(k, name)) return v;
     }
     return "";
   }
   bool Has(absl::string_view name) const {
-    for (const auto &h : headers) {
+    for (const auto& h : headers) {
       if (absl::EqualsIgnoreCase(h.first, name)) return true;
     }
     return false;
@@ -157,7 +157,7 @@ class RawConn {
     co_return buf_;
   }
 
-  TcpStream &stream() { return conn_; }
+  TcpStream& stream() { return conn_; }
 
  private:
   // Reads some more; OUT_OF_RANGE at EOF.
@@ -177,18 +177,18 @@ class RawConn {
 // Inflates with zlib: window_bits 31 (gzip), 15 (zlib) or -15 (raw). Counts the
 // output bytes and keeps at most `keep` of them.
 absl::StatusOr<std::string> Inflate(absl::string_view data, int window_bits,
-                                    uint64_t *total = nullptr, size_t keep = SIZE_MAX) {
+                                    uint64_t* total = nullptr, size_t keep = SIZE_MAX) {
   z_stream z;
   std::memset(&z, 0, sizeof z);
   if (inflateInit2(&z, window_bits) != Z_OK) return absl::InternalError("inflateInit2");
-  z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
   std::string out;
   uint64_t count = 0;
   char buf[65536];
   int rc = Z_OK;
   while (rc == Z_OK) {
-    z.next_out = reinterpret_cast<Bytef *>(buf);
+    z.next_out = reinterpret_cast<Bytef*>(buf);
     z.avail_out = sizeof buf;
     rc = inflate(&z, Z_NO_FLUSH);
     const size_t n = sizeof buf - z.avail_out;
@@ -209,7 +209,7 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
   auto main = []() -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
     server->Route("/hello", HttpResponse::Text(200, "hello"));
-    server->RoutePrefix("/files/", [](const HttpRequest &r) {
+    server->RoutePrefix("/files/", [](const HttpRequest& r) {
       return HttpResponse::Text(200, absl::StrCat("file ", r.path, " q=", r.query));
     });
     server->RoutePrefix("/files/special/", HttpResponse::Text(200, "special"));
@@ -222,7 +222,7 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
         {"/files/exact", "exact"},
         {"/hello", "hello"},
     };
-    for (const auto &[path, body] : cases) {
+    for (const auto& [path, body] : cases) {
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get(path));
       absl::StatusOr<Reply> r = co_await c.ReadReply();
       if (!r.ok()) co_return r.status();
@@ -237,7 +237,7 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
     EXPECT_EQ(missing->status, 404);
     EXPECT_THAT(missing->head, HasSubstr("HTTP/1.1 404 Not Found\r\n"));
 
-    server->SetDefault([](const HttpRequest &) { return HttpResponse::Text(418, "teapot"); });
+    server->SetDefault([](const HttpRequest&) { return HttpResponse::Text(418, "teapot"); });
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/nowhere"));
     absl::StatusOr<Reply> teapot = co_await c.ReadReply();
     if (!teapot.ok()) co_return teapot.status();
@@ -361,7 +361,7 @@ TEST_F(HttpServerTest, DelaysRunOnTheLoopClock) {
     server->Route("/late", HttpResponse::Text(200, "late").WithDelayBeforeHead(absl::Seconds(5)));
     server->Route("/body-late", HttpResponse::Text(200, "x").WithDelayBeforeBody(absl::Seconds(3)));
     CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
-    EventLoop *loop = EventLoop::Current();
+    EventLoop* loop = EventLoop::Current();
     absl::Time start = loop->Now();
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/late"));
     absl::StatusOr<Reply> r = co_await c.ReadReply();
@@ -513,13 +513,13 @@ TEST_F(HttpServerTest, CompressesWithZlibAtRuntime) {
     server->Route("/deflate", HttpResponse::Text(200, text).WithEncoding(Encoding::kDeflate));
     server->Route("/raw-deflate",
                   HttpResponse::Text(200, text).WithEncoding(Encoding::kRawDeflate));
-    server->Route("/gzip-chunked", [text](const HttpRequest &) {
+    server->Route("/gzip-chunked", [text](const HttpRequest&) {
       return HttpResponse::Text(200, text).WithEncoding(Encoding::kGzip).WithChunks({7, 100});
     });
     CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
     const std::pair<std::string, int> cases[] = {
         {"/gzip", 31}, {"/deflate", 15}, {"/raw-deflate", -15}, {"/gzip-chunked", 31}};
-    for (const auto &[path, window_bits] : cases) {
+    for (const auto& [path, window_bits] : cases) {
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get(path));
       absl::StatusOr<Reply> r = co_await c.ReadReply();
       if (!r.ok()) co_return r.status();
@@ -747,7 +747,7 @@ TEST_F(HttpServerTest, RejectsMalformedRequests) {
         {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", 413},
         {"GET / HTTP/1.1\r\nX: " + std::string(2000, 'x') + "\r\n\r\n", 431},
     };
-    for (const auto &[request, status] : cases) {
+    for (const auto& [request, status] : cases) {
       CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Send(request));
       absl::StatusOr<Reply> r = co_await c.ReadReply();
@@ -789,7 +789,7 @@ TEST_F(HttpServerTest, CountsRequestsInFlightPerHost) {
     gate->Open();
     absl::StatusOr<std::vector<Reply>> replies = co_await std::move(all);
     if (!replies.ok()) co_return replies.status();
-    for (const Reply &r : *replies) EXPECT_EQ(r.body, "released");
+    for (const Reply& r : *replies) EXPECT_EQ(r.body, "released");
     s = server->stats();
     EXPECT_EQ(s.in_flight, 0);
     EXPECT_EQ(s.max_in_flight, 5);
@@ -808,7 +808,7 @@ TEST_F(HttpServerTest, HandlerExceptionsBecome500) {
   auto main = []() -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
     server->Route("/throw",
-                  [](const HttpRequest &) -> HttpResponse { throw std::runtime_error("boom"); });
+                  [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
     absl::StatusOr<Reply> r = co_await GetOnce(server->address(), "/throw", "h");
     if (!r.ok()) co_return r.status();
     EXPECT_EQ(r->status, 500);
@@ -834,15 +834,15 @@ TEST_F(HttpServerTest, BackgroundServerForClientsOnOtherThreads) {
     clients.emplace_back([&, i] { replies[i] = RunTaskRealTime(GetOnce(address, "/held", "h")); });
   }
   EXPECT_TRUE(
-      (*server)->WaitUntil([](const FakeHttpServer::Stats &s) { return s.in_flight == 2; }));
+      (*server)->WaitUntil([](const FakeHttpServer::Stats& s) { return s.in_flight == 2; }));
   absl::StatusOr<Reply> now = RunTaskRealTime(GetOnce(address, "/now", "h"));
   EXPECT_TRUE(now.ok() && now->body == "now");
   EXPECT_EQ((*server)->stats().max_in_flight, 3);
   gate->Open();
-  for (std::thread &t : clients) t.join();
-  for (const auto &r : replies) EXPECT_TRUE(r.ok() && r->body == "late");
+  for (std::thread& t : clients) t.join();
+  for (const auto& r : replies) EXPECT_TRUE(r.ok() && r->body == "late");
   EXPECT_TRUE(
-      (*server)->WaitUntil([](const FakeHttpServer::Stats &s) { return s.connections_open == 0; }));
+      (*server)->WaitUntil([](const FakeHttpServer::Stats& s) { return s.connections_open == 0; }));
   EXPECT_EQ((*server)->requests(), 3);
   server->reset();
 }
@@ -853,7 +853,7 @@ TEST_F(HttpServerTest, BackgroundStopClosesOpenConnections) {
   (*server)->Route("/stall", HttpResponse::Stall());
   (*server)->Route("/", HttpResponse::Text(200, "x"));
   const SocketAddress address = (*server)->address();
-  auto client = [](SocketAddress address, FakeHttpServer *server) -> Task<absl::Status> {
+  auto client = [](SocketAddress address, FakeHttpServer* server) -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(RawConn idle, co_await RawConn::Open(address));
     CORIO_CO_RETURN_IF_ERROR(co_await idle.Get("/"));
     absl::StatusOr<Reply> r = co_await idle.ReadReply();
@@ -902,7 +902,7 @@ TEST_F(HttpServerTest, DestroyingALoopServerClosesEverything) {
 TEST_F(HttpServerTest, PipelinedRequestsAnsweredInOrder) {
   auto main = []() -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
-    server->RoutePrefix("/", [](const HttpRequest &r) { return HttpResponse::Text(200, r.path); });
+    server->RoutePrefix("/", [](const HttpRequest& r) { return HttpResponse::Text(200, r.path); });
     CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
     std::string burst;
     for (int i = 0; i < 50; ++i)
