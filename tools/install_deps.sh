@@ -76,6 +76,7 @@ corio_install_deps() {
     return 1
   fi
   echo "tools/bazel: installing ${missing[*]} (once; log: $log)" >&2
+  local started=$SECONDS
   # sudo resets the environment, hence env. The lock timeout makes two first runs at once (two
   # worktrees, or tools/bazel next to a manual apt-get) queue instead of failing.
   local apt=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive
@@ -138,7 +139,7 @@ sources need Debian 12 bookworm main)" "${unknown[@]}"
     return 1
   fi
   rm -f "$log"
-  echo "tools/bazel: installed ${missing[*]}" >&2
+  echo "tools/bazel: installed ${missing[*]} in $((SECONDS - started)) s" >&2
 }
 
 # True when dpkg holds one of the packages half-installed (known to dpkg, neither installed nor
