@@ -106,6 +106,12 @@ Task<void> ScriptServer::Serve(std::shared_ptr<State> state, TcpStream conn, int
     ++state->requests;
     state->log.push_back(req);
     Reply reply = state->handler(req);
+    ++state->in_flight;
+    state->max_in_flight = std::max(state->max_in_flight, state->in_flight);
+    struct Done {
+      State* s;
+      ~Done() { --s->in_flight; }
+    } done{state.get()};
     if (reply.delay > absl::ZeroDuration()) {
       absl::Status s = co_await Sleep(reply.delay);
       if (!s.ok()) break;

@@ -68,6 +68,9 @@ class ScriptServer {
   int connections() const { return state_->connections; }
   int requests() const { return state_->requests; }
   int open_connections() const { return state_->open; }
+  // Requests read and not yet fully answered, now and at most.
+  int in_flight() const { return state_->in_flight; }
+  int max_in_flight() const { return state_->max_in_flight; }
   int max_open_connections() const { return state_->max_open; }
   const std::vector<RawRequest> &log() const { return state_->log; }
 
@@ -75,7 +78,7 @@ class ScriptServer {
   struct State {
     Handler handler;
     TcpListener listener;
-    int connections = 0, requests = 0, open = 0, max_open = 0;
+    int connections = 0, requests = 0, open = 0, max_open = 0, in_flight = 0, max_in_flight = 0;
     std::vector<RawRequest> log;
   };
   ScriptServer() = default;
