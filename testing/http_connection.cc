@@ -26,9 +26,8 @@ constexpr size_t kReadChunk = 16 * 1024;
 constexpr size_t kMaxChunkLine = 4096;
 // Responses up to this size go out in one write.
 constexpr size_t kCoalesceBytes = 64 * 1024;
-// How long a closing connection waits for the client to close its side, so that
-// unread request bytes do not turn the close into a reset that could destroy
-// the response.
+// How long a closing connection waits for the client to close its side, so that unread request
+// bytes do not turn the close into a reset that could destroy the response.
 constexpr absl::Duration kLingerTime = absl::Seconds(2);
 
 bool IsTokenChar(unsigned char c) {
@@ -81,8 +80,7 @@ struct ReadOutcome {
   }
 };
 
-// The end of the head (just past its empty line) in `data`, or npos. Tolerates
-// bare LF.
+// The end of the head (just past its empty line) in `data`, or npos. Tolerates bare LF.
 size_t FindHeadEnd(absl::string_view data, size_t from) {
   for (size_t i = data.find('\n', from); i != absl::string_view::npos; i = data.find('\n', i + 1)) {
     if (i + 1 < data.size() && data[i + 1] == '\n') return i + 2;
@@ -388,8 +386,7 @@ Task<void> SendEndlessHeaders(Sender& sender, const HttpResponse& r) {
   while (s.ok()) s = co_await sender.Send(block);
 }
 
-// Sends `r` for `req`. `closing`: the connection closes after it; `announce`:
-// say so.
+// Sends `r` for `req`. `closing`: the connection closes after it; `announce`: say so.
 Task<After> Respond(Conn& c, const HttpRequest& req, const HttpResponse& r, bool closing,
                     bool announce) {
   if (r.delay_before_head > absl::ZeroDuration()) {

@@ -1,5 +1,4 @@
-// zlib for FakeHttpServer: response bodies compressed at runtime, and gzip
-// bombs.
+// zlib for FakeHttpServer: response bodies compressed at runtime, and gzip bombs.
 #include <zlib.h>
 
 #include <cstring>
@@ -25,9 +24,8 @@ int WindowBitsFor(HttpResponse::Encoding e) {
   return -15;
 }
 
-// Deflates `data` with a fresh stream, appending to `out`, ending with `flush`
-// (Z_FINISH, or Z_FULL_FLUSH to leave the stream open and byte-aligned with no
-// reference to earlier data).
+// Deflates `data` with a fresh stream, appending to `out`, ending with `flush` (Z_FINISH, or
+// Z_FULL_FLUSH to leave the stream open and byte-aligned with no reference to earlier data).
 void Deflate(int window_bits, absl::string_view data, int flush, std::string& out) {
   z_stream z;
   std::memset(&z, 0, sizeof z);
@@ -59,8 +57,7 @@ std::string BuildGzipBomb(uint64_t decoded_bytes) {
   const std::string zeros(kUnit, '\0');
   std::string unit;
   Deflate(-15, zeros, Z_FULL_FLUSH, unit);
-  // RFC 1952 header: magic, deflate, no flags, no mtime, no extra flags, OS
-  // unknown.
+  // RFC 1952 header: magic, deflate, no flags, no mtime, no extra flags, OS unknown.
   std::string out("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10);
   const uint64_t units = decoded_bytes / kUnit;
   out.reserve(out.size() + unit.size() * units + 64);

@@ -30,8 +30,7 @@ void HttpGate::Open() {
   std::lock_guard<std::mutex> lock(mu_);
   if (open_) return;
   open_ = true;
-  // Under the lock: once CancelWaitInternal returns, its waker neither runs nor
-  // will.
+  // Under the lock: once CancelWaitInternal returns, its waker neither runs nor will.
   for (auto& [ticket, wake] : waiters_) wake();
   waiters_.clear();
 }

@@ -105,8 +105,7 @@ absl::StatusOr<std::unique_ptr<FakeHttpServer>> FakeHttpServer::StartInBackgroun
     }
     // A failure to listen went to `started`; nothing else fails.
     (void)Run(**loop, ServeInBackground(state, &started));
-    // Callbacks posted by Stop() may still be queued: they die with the loop,
-    // unrun.
+    // Callbacks posted by Stop() may still be queued: they die with the loop, unrun.
     std::lock_guard<std::mutex> lock(state->stats_mu);
     state->loop = nullptr;
   });
@@ -126,8 +125,7 @@ void FakeHttpServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (!state_->background) {
-    // Cancels the accept loop, whose TaskGroup cancels and waits for the
-    // connections.
+    // Cancels the accept loop, whose TaskGroup cancels and waits for the connections.
     state_->listener.Close();
     state_->acceptor.Cancel();
     state_->acceptor.Detach();
@@ -319,8 +317,7 @@ Task<void> AcceptLoop(std::shared_ptr<FakeHttpServer::State> state) {
   for (;;) {
     absl::StatusOr<TcpStream> conn = co_await state->listener.Accept();
     if (!conn.ok()) {
-      // Out of fds: the connection waits in the backlog; try again once others
-      // closed.
+      // Out of fds: the connection waits in the backlog; try again once others closed.
       if (absl::IsResourceExhausted(conn.status())) {
         absl::Status slept = co_await Sleep(absl::Milliseconds(10));
         if (slept.ok()) continue;

@@ -1,57 +1,46 @@
-// FakeHttpServer: a scriptable HTTP/1.1 server on loopback, for tests of HTTP
-// clients (corio's and yours), the fetch command's --demo and the fetch
-// service's tests. Not a production server.
+// FakeHttpServer: a scriptable HTTP/1.1 server on loopback, for tests of HTTP clients (corio's
+// and yours), the fetch command's --demo and the fetch service's tests. Not a production server.
 //
 //   using corio::testing::FakeHttpServer;
 //   using corio::testing::HttpResponse;
 //   // On the current loop (inside RunTask: virtual time drives its delays):
-//   CORIO_CO_ASSIGN_OR_RETURN(std::unique_ptr<FakeHttpServer> server,
-//   FakeHttpServer::Start());
-//   // Or on its own thread and loop (for a client in another thread or
-//   process):
+//   CORIO_CO_ASSIGN_OR_RETURN(std::unique_ptr<FakeHttpServer> server, FakeHttpServer::Start());
+//   // Or on its own thread and loop (for a client in another thread or process):
 //   //   auto server = FakeHttpServer::StartInBackground().value();
 //   server->Route("/hello", HttpResponse::Text(200, "hello"));
 //   server->RoutePrefix("/files/", [](const corio::testing::HttpRequest& r) {
 //     return HttpResponse::Text(200, r.path);
 //   });
-//   server->RouteSequence("/flaky",
-//   {HttpResponse::Status(503).WithRetryAfter(absl::Seconds(1)),
-//                                    HttpResponse::Status(503),
-//                                    HttpResponse::Text(200, "ok")});
+//   server->RouteSequence("/flaky", {HttpResponse::Status(503).WithRetryAfter(absl::Seconds(1)),
+//                                    HttpResponse::Status(503), HttpResponse::Text(200, "ok")});
 //   server->Route("/echo", corio::testing::EchoResponse);
-//   std::string url = server->url("/hello");   //
-//   "http://127.0.0.1:40123/hello"
+//   std::string url = server->url("/hello");   // "http://127.0.0.1:40123/hello"
 //   ... run the client ...
 //   EXPECT_EQ(server->requests("/flaky"), 3);
-//   EXPECT_EQ(server->stats().connections_accepted, 1);   // keep-alive reused
-//   one connection
+//   EXPECT_EQ(server->stats().connections_accepted, 1);   // keep-alive reused one connection
 //
-// Routing: an exact path match wins, then the longest matching prefix, then the
-// default handler (404 "not found"). The path is the request target without its
-// query. Routes may be added and replaced at any time, from any thread. A
-// sequence answers its responses in order, one per request, then repeats the
-// last (retry tests: 503, 503, 200). Connections: keep-alive by default
-// (HTTP/1.1), pipelining served in order. The server closes after a response
-// when the request said `Connection: close` (or was HTTP/1.0 without
-// keep-alive), the response asked for it, the framing needs it, keep-alive is
-// off, or the connection served `max_responses_per_connection`. `Expect:
-// 100-continue` gets a 100. A malformed request gets 400 (431 for a head over
-// `max_request_head_bytes`, 413 for a body over `max_request_body_bytes`) and a
-// close.
+// Routing: an exact path match wins, then the longest matching prefix, then the default
+// handler (404 "not found"). The path is the request target without its query. Routes may be
+// added and replaced at any time, from any thread. A sequence answers its responses in order,
+// one per request, then repeats the last (retry tests: 503, 503, 200).
+// Connections: keep-alive by default (HTTP/1.1), pipelined requests answered in order. The
+// server closes after a response when the request said `Connection: close` (or was HTTP/1.0
+// without keep-alive), the response asked for it, its framing needs it, keep-alive is off, or
+// the connection served `max_responses_per_connection`. `Expect: 100-continue` gets a 100. A
+// malformed request gets 400 (431 for a head over `max_request_head_bytes`, 413 for a body over
+// `max_request_body_bytes`, 505 for another HTTP version) and a close.
 //
-// Threading: Route*/SetDefault/stats/url and the counters may be called from
-// any thread; handlers run on the server's loop thread (one at a time). Start()
-// must be called on a thread running an EventLoop, and the server it returns
-// destroyed on that thread. WaitUntil blocks the calling thread and must not be
-// used on the server's own loop thread. Ownership: the server owns its
-// listener, its connections and (StartInBackground) its thread and loop.
-// Destroying it (or Stop()) closes the listener and every connection: in
-// background mode before it returns (the thread is joined); on the caller's
-// loop, the connections are cancelled and close within the loop's next turns
-// (corio::Run drains them). Errors: Start fails with the bind error ("listen on
-// 127.0.0.1:80: Permission denied"), INVALID_ARGUMENT for an address that is
-// not loopback, FAILED_PRECONDITION without a loop. The server's own I/O errors
-// only end the connection concerned.
+// Threading: Route*/SetDefault, url, the counters and received_requests may be called from any
+// thread; handlers run on the server's loop thread, one at a time. Start() must be called on a
+// thread running an EventLoop, and that server destroyed on the same thread, before the loop.
+// WaitUntil blocks the calling thread: never call it on the server's own loop thread.
+// Ownership: the server owns its listener, its connections and (StartInBackground) its thread
+// and loop. Destroying it (or Stop()) closes the listener at once and every connection: in
+// background mode before it returns (the thread is joined); on the caller's loop, the
+// connections are cancelled and close within the loop's next turns (corio::Run drains them).
+// Errors: Start fails with the bind error ("listen on 127.0.0.1:80: Permission denied"),
+// INVALID_ARGUMENT for an address that is not loopback, FAILED_PRECONDITION without a loop.
+// The server's own I/O errors only end the connection concerned.
 #ifndef CORIO_TESTING_HTTP_SERVER_H_
 #define CORIO_TESTING_HTTP_SERVER_H_
 
@@ -82,22 +71,20 @@ class FakeHttpServer {
     std::string host = "127.0.0.1";
     uint16_t port = 0;  // 0: the kernel picks one
     bool keep_alive = true;
-    // Close a connection after this many responses (0: no limit). With
-    // `announce_close`, the last one carries `Connection: close`; without, the
-    // server just closes after it (a server that drops idle keep-alive
-    // connections without warning).
+    // Close a connection after this many responses (0: no limit). With `announce_close`, the
+    // last one carries `Connection: close`; without, the server just closes after it (a server
+    // that drops idle keep-alive connections without warning).
     int max_responses_per_connection = 0;
     bool announce_close = true;
     size_t max_request_head_bytes = 64 * 1024;
     size_t max_request_body_bytes = 64 * 1024 * 1024;
-    // How many received requests received_requests() keeps (the most recent).
-    // 0: none.
+    // How many requests received_requests() keeps (the most recent). 0: none.
     size_t request_log_size = 256;
   };
 
-  // Counters since the start (or ResetStats). "In flight": a request fully read
-  // and not yet fully answered. Per host: by the request's Host header,
-  // lower-cased ("" if absent).
+  // Counters since the start (or ResetStats). "In flight": a request fully read and not yet
+  // fully answered (a stalled one until the client gives up). Per host: by the request's Host
+  // header, lower-cased ("" if absent).
   struct Stats {
     int64_t connections_accepted = 0;
     int64_t connections_open = 0;
@@ -112,8 +99,7 @@ class FakeHttpServer {
   // Serves on the event loop running on this thread.
   static absl::StatusOr<std::unique_ptr<FakeHttpServer>> Start();
   static absl::StatusOr<std::unique_ptr<FakeHttpServer>> Start(Options options);
-  // Serves on a new thread running its own loop (system clock). Returns once
-  // listening.
+  // Serves on a new thread running its own loop (system clock). Returns once listening.
   static absl::StatusOr<std::unique_ptr<FakeHttpServer>> StartInBackground();
   static absl::StatusOr<std::unique_ptr<FakeHttpServer>> StartInBackground(Options options);
   ~FakeHttpServer();
@@ -147,9 +133,8 @@ class FakeHttpServer {
   void ResetStats();
   // The most recent requests (Options::request_log_size), oldest first.
   std::vector<HttpRequest> received_requests() const;
-  // Blocks until `done(stats())` holds (re-checked whenever a counter changes)
-  // or `timeout` passed; returns whether it holds. For a test thread watching a
-  // background server.
+  // Blocks until `done(stats())` holds (re-checked whenever a counter changes) or `timeout`
+  // passed; returns whether it holds. For a test thread watching a background server.
   bool WaitUntil(absl::FunctionRef<bool(const Stats&)> done,
                  absl::Duration timeout = absl::Seconds(30)) const;
 

@@ -26,17 +26,15 @@ namespace http_internal {
 
 // zlib, at runtime: gzip (RFC 1952), zlib (RFC 1950) or raw deflate (RFC 1951).
 std::string Compress(HttpResponse::Encoding encoding, absl::string_view data);
-// A gzip member that inflates to `decoded_bytes` zeros, built from
-// independently compressed 1 MiB units (each ends with a full flush, so they
-// concatenate into one valid stream).
+// A gzip member that inflates to `decoded_bytes` zeros, built from independently compressed 1 MiB
+// units (each ends with a full flush, so they concatenate into one valid stream).
 std::string BuildGzipBomb(uint64_t decoded_bytes);
 
 bool HasHeader(const std::vector<std::pair<std::string, std::string>>& headers,
                absl::string_view name);
 
-// Applies `encoding` to the body once (the result has kIdentity and a
-// Content-Encoding header), so fixed routes compress at install time, not per
-// request.
+// Applies `encoding` to the body once (the result has kIdentity and a Content-Encoding header), so
+// fixed routes compress at install time, not per request.
 void EncodeBody(HttpResponse& response);
 
 // One route: a fixed response, a handler, or a sequence.
@@ -72,8 +70,7 @@ struct FakeHttpServer::State {
   JoinHandle<void> acceptor;  // Start() mode
   Event stop;                 // StartInBackground() mode: set to wind down
 
-  // The response for `request` (the routed one, or the default 404). Calls
-  // handlers.
+  // The response for `request` (the routed one, or the default 404). Calls handlers.
   std::shared_ptr<const HttpResponse> Resolve(const HttpRequest& request);
 
   void OnAccepted();
@@ -84,8 +81,8 @@ struct FakeHttpServer::State {
 
 namespace http_internal {
 
-// Accepts connections until the listener fails or the task is cancelled; then
-// cancels the connections and waits for them.
+// Accepts connections until the listener fails or the task is cancelled; then cancels the
+// connections and waits for them.
 Task<void> AcceptLoop(std::shared_ptr<FakeHttpServer::State> state);
 // Serves one connection until it closes.
 Task<void> ServeConnection(std::shared_ptr<FakeHttpServer::State> state, TcpStream conn);

@@ -34,8 +34,7 @@ using ::testing::Pair;
 using Encoding = HttpResponse::Encoding;
 using Fault = HttpResponse::Fault;
 
-// One response as a bare-bones client sees it (parsed here, independently of
-// the server).
+// One response as a bare-bones client sees it (parsed here, independently of the server).
 struct Reply {
   int status = 0;
   std::string head;  // status line and fields, as received
@@ -67,15 +66,13 @@ class RawConn {
 
   Task<absl::Status> Send(std::string data) { co_return co_await conn_.WriteAll(data); }
 
-  // GET `path` with Host set, optionally more header lines ("Name:
-  // value\r\n...").
+  // GET `path` with Host set, optionally more header lines ("Name: value\r\n...").
   Task<absl::Status> Get(std::string path, std::string extra = "", std::string method = "GET") {
     co_return co_await conn_.WriteAll(
         absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: test.local\r\n", extra, "\r\n"));
   }
 
-  // Reads one response (a 1xx is a response of its own). `head_only`: a reply
-  // to HEAD.
+  // Reads one response (a 1xx is a response of its own). `head_only`: a reply to HEAD.
   Task<absl::StatusOr<Reply>> ReadReply(bool head_only = false) {
     Reply r;
     size_t end;
@@ -112,8 +109,7 @@ class RawConn {
           if (!more.ok()) co_return more;
         }
         r.body += buf_.substr(eol + 2, size);
-        buf_.erase(0,
-                   eol + 2 + size + 2);  // a last chunk also eats the final CRLF
+        buf_.erase(0, eol + 2 + size + 2);  // a last chunk also eats the final CRLF
         if (size == 0) break;
       }
       co_return r;
@@ -147,8 +143,7 @@ class RawConn {
     co_return std::exchange(buf_, "");
   }
 
-  // Reads until at least `n` bytes are buffered (or EOF/error); returns what is
-  // buffered.
+  // Reads until at least `n` bytes are buffered (or EOF/error); returns what is buffered.
   Task<absl::StatusOr<std::string>> ReadAtLeast(size_t n) {
     while (buf_.size() < n) {
       absl::Status more = co_await More();
@@ -174,8 +169,8 @@ class RawConn {
   std::string buf_;
 };
 
-// Inflates with zlib: window_bits 31 (gzip), 15 (zlib) or -15 (raw). Counts the
-// output bytes and keeps at most `keep` of them.
+// Inflates with zlib: window_bits 31 (gzip), 15 (zlib) or -15 (raw). Counts the output bytes and
+// keeps at most `keep` of them.
 absl::StatusOr<std::string> Inflate(absl::string_view data, int window_bits,
                                     uint64_t* total = nullptr, size_t keep = SIZE_MAX) {
   z_stream z;
@@ -420,8 +415,7 @@ TEST_F(HttpServerTest, TrickleSendsSomeBytesPerInterval) {
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/slow"));
     absl::StatusOr<Reply> r = co_await c.ReadReply();
     EXPECT_TRUE(r.ok() && r->body == "0123456789");
-    // "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n" is 38 bytes, the body 10:
-    // 12 pieces.
+    // "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n" is 38 bytes, the body 10: 12 pieces.
     EXPECT_GE(EventLoop::Current()->Now() - start, absl::Seconds(11));
     co_return absl::OkStatus();
   };
@@ -526,8 +520,7 @@ TEST_F(HttpServerTest, CompressesWithZlibAtRuntime) {
       EXPECT_EQ(r->Header("Content-Encoding"), window_bits == 31 ? "gzip" : "deflate") << path;
       EXPECT_LT(r->body.size(), text.size() / 4) << path;
       EXPECT_THAT(Inflate(r->body, window_bits), IsOkAndHolds(text)) << path;
-      // Only the declared container: a zlib stream is not raw deflate and vice
-      // versa.
+      // Only the declared container: a zlib stream is not raw deflate and vice versa.
       EXPECT_FALSE(Inflate(r->body, window_bits == 15 ? -15 : 15).ok()) << path;
     }
     co_return absl::OkStatus();
