@@ -22,6 +22,7 @@
 #include "tasks/spawn.h"
 #include "tasks/with_timeout.h"
 #include "testing/fd_leak_check.h"
+#include "testing/raw_http_client.h"
 #include "testing/run_task.h"
 #include "testing/status_matchers.h"
 
@@ -33,141 +34,6 @@ using ::testing::HasSubstr;
 using ::testing::Pair;
 using Encoding = HttpResponse::Encoding;
 using Fault = HttpResponse::Fault;
-
-// One response as a bare-bones client sees it (parsed here, independently of the server).
-struct Reply {
-  int status = 0;
-  std::string head;  // status line and fields, as received
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;  // de-chunked
-  std::string Header(absl::string_view name) const {
-    for (const auto& [k, v] : headers) {
-      if (absl::EqualsIgnoreCase(k, name)) return v;
-    }
-    return "";
-  }
-  bool Has(absl::string_view name) const {
-    for (const auto& h : headers) {
-      if (absl::EqualsIgnoreCase(h.first, name)) return true;
-    }
-    return false;
-  }
-};
-
-// A raw TCP client speaking just enough HTTP/1.1 to check the server's bytes.
-class RawConn {
- public:
-  static Task<absl::StatusOr<RawConn>> Open(SocketAddress address) {
-    CORIO_CO_ASSIGN_OR_RETURN(TcpStream c, co_await TcpStream::Connect(address));
-    RawConn conn;
-    conn.conn_ = std::move(c);
-    co_return conn;
-  }
-
-  Task<absl::Status> Send(std::string data) { co_return co_await conn_.WriteAll(data); }
-
-  // GET `path` with Host set, optionally more header lines ("Name: value\r\n...").
-  Task<absl::Status> Get(std::string path, std::string extra = "", std::string method = "GET") {
-    co_return co_await conn_.WriteAll(
-        absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: test.local\r\n", extra, "\r\n"));
-  }
-
-  // Reads one response (a 1xx is a response of its own). `head_only`: a reply to HEAD.
-  Task<absl::StatusOr<Reply>> ReadReply(bool head_only = false) {
-    Reply r;
-    size_t end;
-    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
-      absl::Status more = co_await More();
-      if (!more.ok()) co_return more;
-    }
-    r.head = buf_.substr(0, end + 2);
-    buf_.erase(0, end + 4);
-    std::vector<absl::string_view> lines = absl::StrSplit(r.head, "\r\n", absl::SkipEmpty());
-    std::vector<absl::string_view> status = absl::StrSplit(lines[0], absl::MaxSplits(' ', 2));
-    if (status.size() < 2 || !absl::SimpleAtoi(status[1], &r.status)) {
-      co_return absl::DataLossError(absl::StrCat("bad status line: ", lines[0]));
-    }
-    for (size_t i = 1; i < lines.size(); ++i) {
-      const size_t colon = lines[i].find(':');
-      r.headers.emplace_back(std::string(lines[i].substr(0, colon)),
-                             std::string(absl::StripAsciiWhitespace(lines[i].substr(colon + 1))));
-    }
-    if (head_only || r.status < 200 || r.status == 204 || r.status == 304) co_return r;
-    if (absl::EqualsIgnoreCase(r.Header("Transfer-Encoding"), "chunked")) {
-      for (;;) {
-        size_t eol;
-        while ((eol = buf_.find("\r\n")) == std::string::npos) {
-          absl::Status more = co_await More();
-          if (!more.ok()) co_return more;
-        }
-        size_t size = 0;
-        if (!absl::SimpleHexAtoi(buf_.substr(0, eol), &size)) {
-          co_return absl::DataLossError("bad chunk size");
-        }
-        while (buf_.size() < eol + 2 + size + 2) {
-          absl::Status more = co_await More();
-          if (!more.ok()) co_return more;
-        }
-        r.body += buf_.substr(eol + 2, size);
-        buf_.erase(0, eol + 2 + size + 2);  // a last chunk also eats the final CRLF
-        if (size == 0) break;
-      }
-      co_return r;
-    }
-    if (r.Has("Content-Length")) {
-      size_t length = 0;
-      if (!absl::SimpleAtoi(r.Header("Content-Length"), &length)) {
-        co_return absl::DataLossError("bad Content-Length");
-      }
-      while (buf_.size() < length) {
-        absl::Status more = co_await More();
-        if (!more.ok()) co_return more;
-      }
-      r.body = buf_.substr(0, length);
-      buf_.erase(0, length);
-      co_return r;
-    }
-    absl::StatusOr<std::string> rest = co_await ReadToEof();
-    if (!rest.ok()) co_return rest.status();
-    r.body = *std::move(rest);
-    co_return r;
-  }
-
-  // Everything until the server closes (what was buffered first).
-  Task<absl::StatusOr<std::string>> ReadToEof() {
-    for (;;) {
-      absl::Status more = co_await More();
-      if (absl::IsOutOfRange(more)) break;
-      if (!more.ok()) co_return more;
-    }
-    co_return std::exchange(buf_, "");
-  }
-
-  // Reads until at least `n` bytes are buffered (or EOF/error); returns what is buffered.
-  Task<absl::StatusOr<std::string>> ReadAtLeast(size_t n) {
-    while (buf_.size() < n) {
-      absl::Status more = co_await More();
-      if (!more.ok()) co_return more;
-    }
-    co_return buf_;
-  }
-
-  TcpStream& stream() { return conn_; }
-
- private:
-  // Reads some more; OUT_OF_RANGE at EOF.
-  Task<absl::Status> More() {
-    char chunk[16384];
-    absl::StatusOr<size_t> n = co_await conn_.Read(absl::MakeSpan(chunk));
-    if (!n.ok()) co_return n.status();
-    if (*n == 0) co_return absl::OutOfRangeError("EOF");
-    buf_.append(chunk, *n);
-    co_return absl::OkStatus();
-  }
-
-  TcpStream conn_;
-  std::string buf_;
-};
 
 // Inflates with zlib: window_bits 31 (gzip), 15 (zlib) or -15 (raw). Counts the output bytes and
 // keeps at most `keep` of them.
@@ -209,7 +75,7 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
     });
     server->RoutePrefix("/files/special/", HttpResponse::Text(200, "special"));
     server->Route("/files/exact", HttpResponse::Text(200, "exact"));
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     const std::pair<std::string, std::string> cases[] = {
         {"/hello", "hello"},
         {"/files/a/b?x=1", "file /files/a/b q=x=1"},
@@ -219,7 +85,7 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
     };
     for (const auto& [path, body] : cases) {
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get(path));
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       if (!r.ok()) co_return r.status();
       EXPECT_EQ(r->status, 200) << path;
       EXPECT_EQ(r->body, body) << path;
@@ -227,14 +93,14 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
       EXPECT_FALSE(r->Has("Connection"));
     }
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/nowhere"));
-    absl::StatusOr<Reply> missing = co_await c.ReadReply();
+    absl::StatusOr<RawHttpReply> missing = co_await c.ReadReply();
     if (!missing.ok()) co_return missing.status();
     EXPECT_EQ(missing->status, 404);
     EXPECT_THAT(missing->head, HasSubstr("HTTP/1.1 404 Not Found\r\n"));
 
     server->SetDefault([](const HttpRequest&) { return HttpResponse::Text(418, "teapot"); });
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/nowhere"));
-    absl::StatusOr<Reply> teapot = co_await c.ReadReply();
+    absl::StatusOr<RawHttpReply> teapot = co_await c.ReadReply();
     if (!teapot.ok()) co_return teapot.status();
     EXPECT_EQ(teapot->status, 418);
 
@@ -271,9 +137,9 @@ TEST_F(HttpServerTest, UrlAndAddress) {
     CORIO_CO_ASSIGN_OR_RETURN(auto other, FakeHttpServer::Start(second));
     EXPECT_EQ(other->address().IpString(), "127.0.0.2");
     other->Route("/", HttpResponse::Text(200, "two"));
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(other->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(other->address()));
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/"));
-    absl::StatusOr<Reply> r = co_await c.ReadReply();
+    absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
     EXPECT_TRUE(r.ok() && r->body == "two");
 
     FakeHttpServer::Options v6;
@@ -302,12 +168,12 @@ TEST_F(HttpServerTest, EchoesContentLengthAndChunkedBodies) {
   auto main = []() -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
     server->Route("/echo", EchoResponse);
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     CORIO_CO_RETURN_IF_ERROR(
         co_await c.Send("POST /echo?x=1 HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a: "
                         "\"2\"\r\nContent-Length: 5\r\n\r\n"
                         "hi\n\x01\xff"));
-    absl::StatusOr<Reply> r = co_await c.ReadReply();
+    absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
     if (!r.ok()) co_return r.status();
     EXPECT_EQ(r->Header("Content-Type"), "application/json");
     EXPECT_EQ(r->body,
@@ -338,7 +204,7 @@ TEST_F(HttpServerTest, ChunkedResponsesUseTheGivenSizes) {
     r.trailers.emplace_back("X-Sum", "8");
     r.headers.clear();
     server->Route("/c", std::move(r));
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/c", "Connection: close\r\n"));
     absl::StatusOr<std::string> raw = co_await c.ReadToEof();
     EXPECT_THAT(raw, IsOkAndHolds("HTTP/1.1 200 OK\r\nTransfer-Encoding: "
@@ -355,11 +221,11 @@ TEST_F(HttpServerTest, DelaysRunOnTheLoopClock) {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
     server->Route("/late", HttpResponse::Text(200, "late").WithDelayBeforeHead(absl::Seconds(5)));
     server->Route("/body-late", HttpResponse::Text(200, "x").WithDelayBeforeBody(absl::Seconds(3)));
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     EventLoop* loop = EventLoop::Current();
     absl::Time start = loop->Now();
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/late"));
-    absl::StatusOr<Reply> r = co_await c.ReadReply();
+    absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
     EXPECT_TRUE(r.ok() && r->body == "late");
     EXPECT_GE(loop->Now() - start, absl::Seconds(5));
 
@@ -383,14 +249,14 @@ TEST_F(HttpServerTest, StallHoldsTheRequestUntilTheClientGivesUp) {
         "/stall-mid",
         HttpResponse::Text(200, std::string(100, 'x')).WithFault(Fault::kStallAfterBodyBytes, 10));
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/stall"));
-      absl::StatusOr<Reply> r = co_await WithTimeout(absl::Hours(1), c.ReadReply());
+      absl::StatusOr<RawHttpReply> r = co_await WithTimeout(absl::Hours(1), c.ReadReply());
       EXPECT_THAT(r, StatusIs(absl::StatusCode::kDeadlineExceeded));
       EXPECT_EQ(server->stats().in_flight, 1);
     }
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/stall-mid"));
       absl::StatusOr<std::string> got = co_await WithTimeout(absl::Hours(1), c.ReadToEof());
       EXPECT_THAT(got, StatusIs(absl::StatusCode::kDeadlineExceeded));
@@ -410,10 +276,10 @@ TEST_F(HttpServerTest, TrickleSendsSomeBytesPerInterval) {
     HttpResponse slow = HttpResponse::Text(200, "0123456789").WithTrickle(4, absl::Seconds(1));
     slow.headers.clear();
     server->Route("/slow", std::move(slow));
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     const absl::Time start = EventLoop::Current()->Now();
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/slow"));
-    absl::StatusOr<Reply> r = co_await c.ReadReply();
+    absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
     EXPECT_TRUE(r.ok() && r->body == "0123456789");
     // "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n" is 38 bytes, the body 10: 12 pieces.
     EXPECT_GE(EventLoop::Current()->Now() - start, absl::Seconds(11));
@@ -433,7 +299,7 @@ TEST_F(HttpServerTest, CloseAndResetFaults) {
     server->Route("/reset-mid",
                   HttpResponse::Text(200, body).WithFault(Fault::kResetAfterBodyBytes, 10));
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/cut"));
       absl::StatusOr<std::string> got = co_await c.ReadToEof();
       if (!got.ok()) co_return got.status();
@@ -441,19 +307,19 @@ TEST_F(HttpServerTest, CloseAndResetFaults) {
       EXPECT_TRUE(absl::EndsWith(*got, "\r\n\r\n" + std::string(100, 'b'))) << *got;
     }
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/close"));
       absl::StatusOr<std::string> got = co_await c.ReadToEof();
       EXPECT_THAT(got, IsOkAndHolds(""));
     }
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/reset"));
       absl::StatusOr<std::string> got = co_await c.ReadToEof();
       EXPECT_THAT(got, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("reset")));
     }
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/reset-mid"));
       absl::StatusOr<std::string> got = co_await c.ReadToEof();
       EXPECT_THAT(got, StatusIs(absl::StatusCode::kUnavailable, HasSubstr("reset")));
@@ -471,14 +337,14 @@ TEST_F(HttpServerTest, RawRedirectAndStatusFactories) {
     server->Route("/away", HttpResponse::Redirect(301, "http://127.0.0.2:1/abs"));
     server->Route("/busy", HttpResponse::Status(429).WithRetryAfter(absl::Seconds(7)));
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/raw"));
       absl::StatusOr<std::string> got = co_await c.ReadToEof();
       EXPECT_THAT(got, IsOkAndHolds("HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\nzz"));
     }
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/moved"));
-    absl::StatusOr<Reply> r = co_await c.ReadReply();
+    absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
     if (!r.ok()) co_return r.status();
     EXPECT_EQ(r->status, 302);
     EXPECT_EQ(r->Header("Location"), "/target?x=1");
@@ -510,12 +376,12 @@ TEST_F(HttpServerTest, CompressesWithZlibAtRuntime) {
     server->Route("/gzip-chunked", [text](const HttpRequest&) {
       return HttpResponse::Text(200, text).WithEncoding(Encoding::kGzip).WithChunks({7, 100});
     });
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     const std::pair<std::string, int> cases[] = {
         {"/gzip", 31}, {"/deflate", 15}, {"/raw-deflate", -15}, {"/gzip-chunked", 31}};
     for (const auto& [path, window_bits] : cases) {
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get(path));
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       if (!r.ok()) co_return r.status();
       EXPECT_EQ(r->Header("Content-Encoding"), window_bits == 31 ? "gzip" : "deflate") << path;
       EXPECT_LT(r->body.size(), text.size() / 4) << path;
@@ -548,15 +414,15 @@ TEST_F(HttpServerTest, HugeAndEndlessHeaders) {
     server->Route("/huge", HttpResponse::Text(200, "ok").WithHugeHeader(1 << 20));
     server->Route("/endless", HttpResponse::Text(200, "").WithFault(Fault::kEndlessHeaders));
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/huge"));
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       if (!r.ok()) co_return r.status();
       EXPECT_EQ(r->Header("X-Huge").size(), 1u << 20);
       EXPECT_EQ(r->body, "ok");
     }
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/endless"));
       absl::StatusOr<std::string> got = co_await c.ReadAtLeast(4 << 20);
       if (!got.ok()) co_return got.status();
@@ -576,20 +442,20 @@ TEST_F(HttpServerTest, KeepAliveRules) {
     server->Route("/bye", HttpResponse::Text(200, "bye").WithClose());
     // The client asks to close.
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/", "Connection: close\r\n"));
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       EXPECT_TRUE(r.ok() && r->Header("Connection") == "close");
       absl::StatusOr<std::string> rest = co_await c.ReadToEof();
       EXPECT_THAT(rest, IsOkAndHolds(""));
     }
     // HTTP/1.0: closes unless asked to keep alive.
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(
           co_await c.Send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET "
                           "/ HTTP/1.0\r\n\r\n"));
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       EXPECT_TRUE(r.ok() && r->Header("Connection") == "keep-alive");
       r = co_await c.ReadReply();
       EXPECT_TRUE(r.ok() && r->Header("Connection") == "close");
@@ -598,9 +464,9 @@ TEST_F(HttpServerTest, KeepAliveRules) {
     }
     // The response asks to close.
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/bye"));
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       EXPECT_TRUE(r.ok() && r->Header("Connection") == "close");
       absl::StatusOr<std::string> rest = co_await c.ReadToEof();
       EXPECT_THAT(rest, IsOkAndHolds(""));
@@ -610,9 +476,9 @@ TEST_F(HttpServerTest, KeepAliveRules) {
     no_keep_alive.keep_alive = false;
     CORIO_CO_ASSIGN_OR_RETURN(auto closing, FakeHttpServer::Start(no_keep_alive));
     {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(closing->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(closing->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/"));
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       EXPECT_TRUE(r.ok() && r->status == 404 && r->Header("Connection") == "close");
       absl::StatusOr<std::string> rest = co_await c.ReadToEof();
       EXPECT_THAT(rest, IsOkAndHolds(""));
@@ -630,13 +496,13 @@ TEST_F(HttpServerTest, ClosesAfterNResponsesAnnouncedOrSilently) {
       options.announce_close = announce;
       CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start(options));
       server->Route("/", HttpResponse::Text(200, "x"));
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       // Three pipelined requests: two answers, then the close.
       CORIO_CO_RETURN_IF_ERROR(
           co_await c.Send("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n"
                           "GET / HTTP/1.1\r\nHost: a\r\n\r\n"));
-      absl::StatusOr<Reply> first = co_await c.ReadReply();
-      absl::StatusOr<Reply> second = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> first = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> second = co_await c.ReadReply();
       if (!first.ok()) co_return first.status();
       if (!second.ok()) co_return second.status();
       EXPECT_FALSE(first->Has("Connection"));
@@ -658,9 +524,9 @@ TEST_F(HttpServerTest, HeadInterimAndExpectContinue) {
     server->Route("/hints", HttpResponse::Text(200, "final").WithInterim({100, 103}));
     server->Route("/none", HttpResponse::Status(204));
     server->Route("/echo", EchoResponse);
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/page", "", "HEAD"));
-    absl::StatusOr<Reply> r = co_await c.ReadReply(/*head_only=*/true);
+    absl::StatusOr<RawHttpReply> r = co_await c.ReadReply(/*head_only=*/true);
     if (!r.ok()) co_return r.status();
     EXPECT_EQ(r->Header("Content-Length"), "10");
     CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/chunky", "", "HEAD"));
@@ -699,11 +565,11 @@ TEST_F(HttpServerTest, SequenceAnswersInOrderThenRepeatsTheLast) {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
     server->RouteSequence("/flaky", {HttpResponse::Status(503).WithRetryAfter(absl::Seconds(2)),
                                      HttpResponse::Status(503), HttpResponse::Text(200, "ok")});
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     std::vector<int> statuses;
     for (int i = 0; i < 4; ++i) {
       CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/flaky"));
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       if (!r.ok()) co_return r.status();
       statuses.push_back(r->status);
       if (i == 0) {
@@ -741,9 +607,9 @@ TEST_F(HttpServerTest, RejectsMalformedRequests) {
         {"GET / HTTP/1.1\r\nX: " + std::string(2000, 'x') + "\r\n\r\n", 431},
     };
     for (const auto& [request, status] : cases) {
-      CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
       CORIO_CO_RETURN_IF_ERROR(co_await c.Send(request));
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       if (!r.ok()) co_return r.status();
       EXPECT_EQ(r->status, status) << request;
       EXPECT_EQ(r->Header("Connection"), "close") << request;
@@ -757,8 +623,9 @@ TEST_F(HttpServerTest, RejectsMalformedRequests) {
 }
 
 // Opens a connection, sends one GET and returns the reply.
-Task<absl::StatusOr<Reply>> GetOnce(SocketAddress address, std::string path, std::string host) {
-  CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(address));
+Task<absl::StatusOr<RawHttpReply>> GetOnce(SocketAddress address, std::string path,
+                                           std::string host) {
+  CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(address));
   CORIO_CO_RETURN_IF_ERROR(
       co_await c.Send(absl::StrCat("GET ", path, " HTTP/1.1\r\nHost: ", host, "\r\n\r\n")));
   co_return co_await c.ReadReply();
@@ -769,20 +636,20 @@ TEST_F(HttpServerTest, CountsRequestsInFlightPerHost) {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
     std::shared_ptr<HttpGate> gate = HttpGate::Create();
     server->Route("/held", HttpResponse::Text(200, "released").WithGate(gate));
-    std::vector<Task<absl::StatusOr<Reply>>> clients;
+    std::vector<Task<absl::StatusOr<RawHttpReply>>> clients;
     for (int i = 0; i < 5; ++i) {
       clients.push_back(GetOnce(server->address(), "/held", i < 3 ? "a.test" : "B.test"));
     }
-    JoinHandle<absl::StatusOr<std::vector<Reply>>> all = Spawn(Gather(std::move(clients)));
+    JoinHandle<absl::StatusOr<std::vector<RawHttpReply>>> all = Spawn(Gather(std::move(clients)));
     while (gate->waiting() < 5) CORIO_CO_RETURN_IF_ERROR(co_await Yield());
     FakeHttpServer::Stats s = server->stats();
     EXPECT_EQ(s.in_flight, 5);
     EXPECT_EQ(s.in_flight_by_host["a.test"], 3);
     EXPECT_EQ(s.in_flight_by_host["b.test"], 2);
     gate->Open();
-    absl::StatusOr<std::vector<Reply>> replies = co_await std::move(all);
+    absl::StatusOr<std::vector<RawHttpReply>> replies = co_await std::move(all);
     if (!replies.ok()) co_return replies.status();
-    for (const Reply& r : *replies) EXPECT_EQ(r.body, "released");
+    for (const RawHttpReply& r : *replies) EXPECT_EQ(r.body, "released");
     s = server->stats();
     EXPECT_EQ(s.in_flight, 0);
     EXPECT_EQ(s.max_in_flight, 5);
@@ -802,7 +669,7 @@ TEST_F(HttpServerTest, HandlerExceptionsBecome500) {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
     server->Route("/throw",
                   [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("boom"); });
-    absl::StatusOr<Reply> r = co_await GetOnce(server->address(), "/throw", "h");
+    absl::StatusOr<RawHttpReply> r = co_await GetOnce(server->address(), "/throw", "h");
     if (!r.ok()) co_return r.status();
     EXPECT_EQ(r->status, 500);
     EXPECT_THAT(r->body, HasSubstr("boom"));
@@ -822,13 +689,13 @@ TEST_F(HttpServerTest, BackgroundServerForClientsOnOtherThreads) {
   const SocketAddress address = (*server)->address();
   // Two client threads, each with its own loop.
   std::vector<std::thread> clients;
-  std::vector<absl::StatusOr<Reply>> replies(2, absl::UnknownError("not run"));
+  std::vector<absl::StatusOr<RawHttpReply>> replies(2, absl::UnknownError("not run"));
   for (int i = 0; i < 2; ++i) {
     clients.emplace_back([&, i] { replies[i] = RunTaskRealTime(GetOnce(address, "/held", "h")); });
   }
   EXPECT_TRUE(
       (*server)->WaitUntil([](const FakeHttpServer::Stats& s) { return s.in_flight == 2; }));
-  absl::StatusOr<Reply> now = RunTaskRealTime(GetOnce(address, "/now", "h"));
+  absl::StatusOr<RawHttpReply> now = RunTaskRealTime(GetOnce(address, "/now", "h"));
   EXPECT_TRUE(now.ok() && now->body == "now");
   EXPECT_EQ((*server)->stats().max_in_flight, 3);
   gate->Open();
@@ -847,11 +714,11 @@ TEST_F(HttpServerTest, BackgroundStopClosesOpenConnections) {
   (*server)->Route("/", HttpResponse::Text(200, "x"));
   const SocketAddress address = (*server)->address();
   auto client = [](SocketAddress address, FakeHttpServer* server) -> Task<absl::Status> {
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn idle, co_await RawConn::Open(address));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn idle, co_await RawHttpConn::Open(address));
     CORIO_CO_RETURN_IF_ERROR(co_await idle.Get("/"));
-    absl::StatusOr<Reply> r = co_await idle.ReadReply();
+    absl::StatusOr<RawHttpReply> r = co_await idle.ReadReply();
     if (!r.ok()) co_return r.status();
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn stalled, co_await RawConn::Open(address));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn stalled, co_await RawHttpConn::Open(address));
     CORIO_CO_RETURN_IF_ERROR(co_await stalled.Get("/stall"));
     while (server->stats().in_flight < 1)
       CORIO_CO_RETURN_IF_ERROR(co_await Sleep(absl::Milliseconds(1)));
@@ -875,11 +742,11 @@ TEST_F(HttpServerTest, DestroyingALoopServerClosesEverything) {
     server->Route("/stall", HttpResponse::Stall());
     server->Route("/", HttpResponse::Text(200, "x"));
     const SocketAddress address = server->address();
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn idle, co_await RawConn::Open(address));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn idle, co_await RawHttpConn::Open(address));
     CORIO_CO_RETURN_IF_ERROR(co_await idle.Get("/"));
-    absl::StatusOr<Reply> r = co_await idle.ReadReply();
+    absl::StatusOr<RawHttpReply> r = co_await idle.ReadReply();
     if (!r.ok()) co_return r.status();
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn stalled, co_await RawConn::Open(address));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn stalled, co_await RawHttpConn::Open(address));
     CORIO_CO_RETURN_IF_ERROR(co_await stalled.Get("/stall"));
     while (server->stats().in_flight < 1) CORIO_CO_RETURN_IF_ERROR(co_await Yield());
     server.reset();
@@ -896,13 +763,13 @@ TEST_F(HttpServerTest, PipelinedRequestsAnsweredInOrder) {
   auto main = []() -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
     server->RoutePrefix("/", [](const HttpRequest& r) { return HttpResponse::Text(200, r.path); });
-    CORIO_CO_ASSIGN_OR_RETURN(RawConn c, co_await RawConn::Open(server->address()));
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
     std::string burst;
     for (int i = 0; i < 50; ++i)
       absl::StrAppend(&burst, "GET /", i, " HTTP/1.1\r\nHost: h\r\n\r\n");
     CORIO_CO_RETURN_IF_ERROR(co_await c.Send(burst));
     for (int i = 0; i < 50; ++i) {
-      absl::StatusOr<Reply> r = co_await c.ReadReply();
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
       if (!r.ok()) co_return r.status();
       EXPECT_EQ(r->body, absl::StrCat("/", i));
     }
