@@ -6,17 +6,26 @@
 //   for (;;) {
 //     ssize_t n = read(afd.fd(), buf, len);
 //     if (n >= 0 || errno != EAGAIN) break;
-//     afd.ClearReadable();                              // edge-triggered: saw EAGAIN
+//     afd.ClearReadable();                                  // edge-triggered: saw EAGAIN
 //     CORIO_CO_RETURN_IF_ERROR(co_await afd.Readable());
 //   }
 //
-// Completion contract: Readable()/Writable() resume once, on the loop's thread, on a later turn
-// (never inline, unless already ready: then they do not suspend): with OK when the fd is ready
-// in that direction or has an error or hangup pending (the next syscall will tell), or with
-// CancelledError when the task is cancelled (or already was). At most one waiter per direction.
+// Completion contract: Readable()/Writable() resume once, on the loop's thread of the waiting
+// task. They do not suspend when the task is already cancelled (CANCELLED) or the fd is
+// already known ready in that direction (OK). Otherwise they resume on a later turn (never
+// inline): with OK when the fd is ready in that direction or has an error or hangup pending
+// (the next syscall will tell), CANCELLED when the task is cancelled, DEADLINE_EXCEEDED when
+// the `deadline` passed first (loop clock), and CANCELLED ("fd closed while waiting") when the
+// AsyncFd is closed or destroyed meanwhile — also when that happens after a wake-up was
+// scheduled but before the task ran, so a task resumed with OK may rely on the AsyncFd being
+// alive. Yield() always suspends and resumes on the next turn with OK, or CANCELLED when the
+// task was cancelled or the fd closed meanwhile. At most one waiter per direction.
 // Threading: create, use and destroy on the loop's thread.
-// Ownership: owns the fd; destroying (or Close()) stops watching and closes it; a suspended
-// waiter is resumed with CancelledError.
+// Ownership: owns the fd; destroying (or Close()) stops watching and closes it, and resumes a
+// waiter with CANCELLED. Moving an AsyncFd while a task waits on it is harmless: waiters refer
+// to the heap-allocated state, which moves with the AsyncFd.
+// Errors: Create fails with the errno of fcntl or of registering with the poller (EPERM for a
+// regular file under epoll); the fd is closed exactly once on every failure path.
 #ifndef CORIO_NET_ASYNC_FD_H_
 #define CORIO_NET_ASYNC_FD_H_
 
@@ -25,12 +34,15 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "loop/event_loop.h"
 #include "tasks/task.h"
 
 namespace corio {
 
 class AsyncFd {
+  struct State;
+
  public:
   AsyncFd() = default;
   AsyncFd(AsyncFd&&) noexcept = default;
@@ -50,11 +62,10 @@ class AsyncFd {
 
   // Fairness: call after each operation that completed without waiting, with the bytes it
   // moved; returns true when this fd has done enough in a row (64 operations or
-  // kBudgetBytes) that the caller should co_await Yield(). It then also asks the loop to poll
-  // I/O next (EventLoop::PollIoSoon), so peers see what this burst produced before more
-  // callbacks run. Yielding by bytes too keeps bulk transfers cache-friendly: a peer on the
-  // same loop reads what was just written while it is still in cache, instead of after
-  // megabytes have piled up in the socket buffer.
+  // kBudgetBytes) that the caller should co_await Yield() before its next operation (not
+  // after this one: a yield that reports a cancellation must come before bytes are taken). It
+  // then also asks the loop to poll I/O next (EventLoop::PollIoSoon), so peers see what this
+  // burst produced before more callbacks run.
   static constexpr size_t kBudgetBytes = 64 * 1024;
   bool UseBudget(size_t bytes = 0) {
     state_->inline_bytes += bytes;
@@ -68,42 +79,64 @@ class AsyncFd {
 
   class [[nodiscard]] Awaiter : tasks_internal::CancelHandler {
    public:
-    Awaiter(AsyncFd& fd, int dir) : CancelHandler{&OnCancel}, fd_(fd), dir_(dir) {}
-    ~Awaiter();
-    bool await_ready() const noexcept;
+    Awaiter(State* state, int dir, absl::Time deadline, bool yield)
+        : CancelHandler{&OnCancel}, state_(state), dir_(dir), yield_(yield), deadline_(deadline) {}
+    Awaiter(const Awaiter&) = delete;
+    Awaiter& operator=(const Awaiter&) = delete;
+    ~Awaiter() { Leave(); }
+    bool await_ready() const noexcept { return false; }
     template <typename P>
     bool await_suspend(std::coroutine_handle<P> h) {
       root_ = tasks_internal::RootOf(h);
-      if (tasks_internal::IsCancelled(root_)) {
-        result_ = absl::CancelledError("I/O wait cancelled");
-        return false;
-      }
-      handle_ = h;
-      fd_.state_->waiter[dir_] = this;
-      fd_.state_->inline_ops = 0;
-      fd_.state_->inline_bytes = 0;
-      tasks_internal::Arm(root_, this);
-      return true;
+      return Suspend(h);
     }
-    absl::Status await_resume() {
-      tasks_internal::Disarm(root_, this);
-      return result_;
-    }
+    absl::Status await_resume();
 
    private:
     friend class AsyncFd;
     static void OnCancel(tasks_internal::CancelHandler* self);
+    bool Suspend(std::coroutine_handle<> h);
+    // Schedules the resumption with `result` (once).
     void Wake(absl::Status result);
+    // The AsyncFd is closing: resume with CANCELLED (or turn a scheduled OK into CANCELLED)
+    // and forget the state.
+    void Detach();
+    void Leave();
 
-    AsyncFd& fd_;
+    State* state_;   // null once detached
     const int dir_;  // 0: read, 1: write
+    const bool yield_;
+    bool woken_ = false;
+    absl::Time deadline_;
     tasks_internal::PromiseBase* root_ = nullptr;
+    EventLoop* loop_ = nullptr;
     std::coroutine_handle<> handle_;
+    TimerHandle timer_;
     absl::Status result_;
   };
 
-  Awaiter Readable() { return Awaiter(*this, 0); }
-  Awaiter Writable() { return Awaiter(*this, 1); }
+  Awaiter Readable(absl::Time deadline = absl::InfiniteFuture()) {
+    return Awaiter(state_.get(), 0, deadline, false);
+  }
+  Awaiter Writable(absl::Time deadline = absl::InfiniteFuture()) {
+    return Awaiter(state_.get(), 1, deadline, false);
+  }
+  // A fairness yield by the reader (dir 0) or the writer (dir 1).
+  Awaiter Yield(int dir) { return Awaiter(state_.get(), dir, absl::InfiniteFuture(), true); }
+
+  // `co_await AsyncFd::TaskCancelled()`: whether the awaiting task has been cancelled; never
+  // suspends. Lets an operation refuse to start (and take bytes) once cancelled.
+  struct [[nodiscard]] CancelCheck {
+    bool cancelled = false;
+    bool await_ready() const noexcept { return false; }
+    template <typename P>
+    bool await_suspend(std::coroutine_handle<P> h) noexcept {
+      cancelled = tasks_internal::IsCancelled(tasks_internal::RootOf(h));
+      return false;
+    }
+    bool await_resume() const noexcept { return cancelled; }
+  };
+  static CancelCheck TaskCancelled() { return {}; }
 
  private:
   struct State {
@@ -114,7 +147,7 @@ class AsyncFd {
     size_t inline_bytes = 0;
     FdWatcher watcher;
   };
-  std::unique_ptr<State> state_;  // stable address for the watcher's handler
+  std::unique_ptr<State> state_;  // stable address for the watcher's handler and the waiters
 };
 
 }  // namespace corio

@@ -1,6 +1,7 @@
 #include "net/byte_stream.h"
 
 #include "absl/strings/str_cat.h"
+#include "tasks/with_timeout.h"
 
 namespace corio {
 
@@ -16,6 +17,38 @@ Task<absl::Status> ByteStream::ReadExactly(absl::Span<char> buf) {
     got += *n;
   }
   co_return absl::OkStatus();
+}
+
+Task<absl::StatusOr<size_t>> ByteStream::ReadBefore(absl::Span<char> buf, absl::Time deadline) {
+  // WithDeadline keeps a result the read still produced while being cancelled, so bytes taken
+  // by a cancel-safe Read are never dropped here.
+  absl::StatusOr<size_t> n = co_await WithDeadline(deadline, Read(buf));
+  if (absl::IsDeadlineExceeded(n.status())) {
+    co_return absl::DeadlineExceededError(
+        absl::StrCat("read from ", PeerName(), ": deadline exceeded"));
+  }
+  co_return n;
+}
+
+Task<absl::Status> ByteStream::WriteAllv(absl::Span<const absl::string_view> pieces) {
+  size_t total = 0;
+  for (absl::string_view p : pieces) total += p.size();
+  size_t done = 0;
+  for (absl::string_view p : pieces) {
+    absl::Status s = co_await WriteAll(p);
+    if (!s.ok()) {
+      co_return absl::Status(s.code(), absl::StrCat(s.message(), " (after ", done, " of ", total,
+                                                    " bytes of the vector)"));
+    }
+    done += p.size();
+  }
+  co_return absl::OkStatus();
+}
+
+Task<absl::StatusOr<size_t>> ByteStream::Write(absl::string_view data) {
+  absl::Status s = co_await WriteAll(data);
+  if (!s.ok()) co_return s;
+  co_return data.size();
 }
 
 }  // namespace corio

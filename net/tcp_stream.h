@@ -3,17 +3,25 @@
 //   CORIO_CO_ASSIGN_OR_RETURN(corio::TcpStream conn,
 //       co_await corio::TcpStream::Connect(addr, absl::Seconds(5)));
 //   CORIO_CO_RETURN_IF_ERROR(co_await conn.WriteAll("ping"));
-//   absl::StatusOr<size_t> n = co_await conn.Read(absl::MakeSpan(buf));
+//   absl::StatusOr<size_t> n = co_await conn.ReadBefore(absl::MakeSpan(buf), deadline);
 //
 // Connect is non-blocking; it honours the timeout and the task's cancellation at every point,
 // and closes the socket on every failure path. Sockets are created with TCP_NODELAY.
-// Completion contract and errors: see ByteStream. Connect fails with the errno mapped to a
-// canonical code and the address in the message ("connect 127.0.0.1:9: Connection refused"),
-// DEADLINE_EXCEEDED after `timeout`, CANCELLED when the task is cancelled.
-// Threading: one loop's thread. Ownership: owns the socket; destroying the stream closes it.
+// Completion contract, cancel safety and errors: see ByteStream. ReadBefore waits with a timer
+// on the socket's own wait (no task per call). WriteAllv is one sendmsg (writev) per burst.
+// IsIdleUsable peeks (MSG_PEEK | MSG_DONTWAIT): false on EOF, a reset or unread bytes. Connect
+// fails with the errno mapped to a canonical code and the address in the message
+// ("connect 127.0.0.1:9: Connection refused"), DEADLINE_EXCEEDED after `timeout`, CANCELLED
+// when the task is cancelled.
+// Threading: one loop's thread.
+// Ownership: owns the socket; destroying the stream closes it, and an operation waiting on it
+// resumes with CANCELLED. Moving a TcpStream (into a growing vector, a pool...) while tasks
+// wait on it is harmless: operations refer to the connection's heap state, not to the object.
 #ifndef CORIO_NET_TCP_STREAM_H_
 #define CORIO_NET_TCP_STREAM_H_
 
+#include <memory>
+#include <string>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -28,9 +36,10 @@ namespace corio {
 
 class TcpStream final : public ByteStream {
  public:
-  TcpStream() = default;
-  TcpStream(TcpStream&&) noexcept = default;
-  TcpStream& operator=(TcpStream&&) noexcept = default;
+  TcpStream();
+  TcpStream(TcpStream&&) noexcept;
+  TcpStream& operator=(TcpStream&&) noexcept;
+  ~TcpStream() override;
 
   static Task<absl::StatusOr<TcpStream>> Connect(SocketAddress peer,
                                                  absl::Duration timeout = absl::InfiniteDuration());
@@ -38,20 +47,26 @@ class TcpStream final : public ByteStream {
   static absl::StatusOr<TcpStream> Adopt(int fd, SocketAddress peer);
 
   Task<absl::StatusOr<size_t>> Read(absl::Span<char> buf) override;
+  Task<absl::StatusOr<size_t>> ReadBefore(absl::Span<char> buf, absl::Time deadline) override;
   Task<absl::Status> WriteAll(absl::string_view data) override;
+  Task<absl::Status> WriteAllv(absl::Span<const absl::string_view> pieces) override;
+  Task<absl::StatusOr<size_t>> Write(absl::string_view data) override;
   Task<absl::Status> Shutdown() override;
-  void Close() override { fd_.Close(); }
+  void Close() override;
+  bool IsIdleUsable() override;
+  std::string PeerName() const override { return peer().ToString(); }
 
-  bool is_open() const { return fd_.valid(); }
-  int fd() const { return fd_.fd(); }
-  const SocketAddress& peer() const { return peer_; }
+  bool is_open() const;
+  int fd() const;
+  const SocketAddress& peer() const;
   absl::Status SetNoDelay(bool on);
   absl::Status SetKeepAlive(bool on);
 
+  struct Conn;  // the connection's stable state (tcp_stream.cc)
+
  private:
-  TcpStream(AsyncFd fd, SocketAddress peer) : fd_(std::move(fd)), peer_(peer) {}
-  AsyncFd fd_;
-  SocketAddress peer_;
+  TcpStream(AsyncFd fd, SocketAddress peer);
+  std::unique_ptr<Conn> conn_;
 };
 
 }  // namespace corio
