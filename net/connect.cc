@@ -1,9 +1,11 @@
 #include "net/connect.h"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "tasks/event.h"
@@ -14,6 +16,7 @@ namespace corio {
 namespace {
 
 struct RaceState {
+  std::function<Task<absl::StatusOr<TcpStream>>(SocketAddress)> dial;
   Event progress;  // set whenever an attempt finishes
   std::optional<TcpStream> winner;
   std::vector<std::string> failures;
@@ -21,7 +24,12 @@ struct RaceState {
 };
 
 Task<void> Attempt(RaceState* race, SocketAddress addr) {
-  absl::StatusOr<TcpStream> conn = co_await TcpStream::Connect(addr);
+  absl::StatusOr<TcpStream> conn;
+  if (race->dial) {
+    conn = co_await race->dial(addr);
+  } else {
+    conn = co_await TcpStream::Connect(addr);
+  }
   --race->running;
   if (conn.ok()) {
     if (!race->winner.has_value()) race->winner = *std::move(conn);  // later ones just close
@@ -33,9 +41,11 @@ Task<void> Attempt(RaceState* race, SocketAddress addr) {
 
 Task<absl::Status> WaitForProgress(Event* e) { co_return co_await e->Wait(); }
 
-Task<absl::StatusOr<TcpStream>> Race(std::vector<SocketAddress> addrs, std::string name,
-                                     absl::Duration attempt_delay) {
+Task<absl::StatusOr<TcpStream>> Race(
+    std::vector<SocketAddress> addrs, std::string name, absl::Duration attempt_delay,
+    std::function<Task<absl::StatusOr<TcpStream>>(SocketAddress)> dial) {
   RaceState race;
+  race.dial = std::move(dial);
   std::vector<JoinHandle<void>> attempts;
   size_t next = 0;
   absl::Status stopped;  // our own cancellation
@@ -60,7 +70,7 @@ Task<absl::StatusOr<TcpStream>> Race(std::vector<SocketAddress> addrs, std::stri
         stopped = waited;
         break;
       }
-      if (absl::IsDeadlineExceeded(waited)) break;                      // stagger: next attempt
+      if (absl::IsDeadlineExceeded(waited)) break;                        // stagger: next attempt
       if (static_cast<int>(race.failures.size()) > failed_before) break;  // one failed: next now
       if (race.running == 0 && next == addrs.size()) break;
     }
@@ -71,9 +81,18 @@ Task<absl::StatusOr<TcpStream>> Race(std::vector<SocketAddress> addrs, std::stri
   for (JoinHandle<void>& a : attempts) (void)co_await std::move(a);
   if (!stopped.ok()) co_return stopped;
   if (race.winner.has_value()) co_return *std::move(race.winner);
-  co_return absl::UnavailableError(absl::StrCat("connect ", name, ": all ", addrs.size(),
-                                                " addresses failed: ",
-                                                absl::StrJoin(race.failures, "; ")));
+  co_return absl::UnavailableError(
+      absl::StrCat("connect ", name, ": all ", addrs.size(),
+                   " addresses failed: ", absl::StrJoin(race.failures, "; ")));
+}
+
+// A refusal whose message does not name the address gets it added (same code).
+absl::Status NameTheAddress(absl::Status refusal, const SocketAddress& addr,
+                            const std::string& name) {
+  if (absl::StrContains(refusal.message(), addr.IpString())) return refusal;
+  if (refusal.code() == absl::StatusCode::kOk) return refusal;
+  return absl::Status(refusal.code(), absl::StrCat("connect ", name, ": address ", addr.ToString(),
+                                                   " refused: ", refusal.message()));
 }
 
 }  // namespace
@@ -91,12 +110,27 @@ std::vector<SocketAddress> InterleaveFamilies(const std::vector<SocketAddress>& 
 }
 
 Task<absl::StatusOr<TcpStream>> ConnectToAny(std::vector<SocketAddress> addrs,
-                                            std::string name_for_errors, ConnectOptions options) {
+                                             std::string name_for_errors, ConnectOptions options) {
   if (addrs.empty()) {
     co_return absl::NotFoundError(absl::StrCat("connect ", name_for_errors, ": no addresses"));
   }
-  absl::StatusOr<TcpStream> conn = co_await WithTimeout(
-      options.timeout, Race(InterleaveFamilies(addrs), name_for_errors, options.attempt_delay));
+  if (options.address_filter) {
+    std::vector<SocketAddress> allowed;
+    absl::Status first_refusal;
+    for (const SocketAddress& a : addrs) {
+      absl::Status s = options.address_filter(a);
+      if (s.ok()) {
+        allowed.push_back(a);
+      } else if (first_refusal.ok()) {
+        first_refusal = NameTheAddress(std::move(s), a, name_for_errors);
+      }
+    }
+    if (allowed.empty()) co_return first_refusal;
+    addrs = std::move(allowed);
+  }
+  absl::StatusOr<TcpStream> conn =
+      co_await WithTimeout(options.timeout, Race(InterleaveFamilies(addrs), name_for_errors,
+                                                 options.attempt_delay, std::move(options.dial)));
   if (absl::IsDeadlineExceeded(conn.status())) {
     co_return absl::DeadlineExceededError(absl::StrCat(
         "connect ", name_for_errors, ": timed out after ", absl::FormatDuration(options.timeout)));
@@ -105,7 +139,7 @@ Task<absl::StatusOr<TcpStream>> ConnectToAny(std::vector<SocketAddress> addrs,
 }
 
 Task<absl::StatusOr<TcpStream>> ConnectToHost(dns::Resolver& resolver, std::string host,
-                                             uint16_t port, ConnectOptions options) {
+                                              uint16_t port, ConnectOptions options) {
   const absl::Time deadline = EventLoop::Current()->Now() + options.timeout;
   absl::StatusOr<std::vector<SocketAddress>> addrs =
       co_await WithTimeout(options.timeout, resolver.Resolve(host, port));
