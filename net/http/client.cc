@@ -359,6 +359,11 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request *req, absl::Time deadl
       resp.reason_ = std::string(head.reason);
       resp.headers_ = HeaderMap::CopyOf(head.headers);
       resp.content_length_ = reader->conn()->parser().content_length();
+      if (!resp.content_length_.has_value() && ex.method == "HEAD") {
+        uint64_t n;
+        std::optional<absl::string_view> cl = resp.headers_.Get("content-length");
+        if (cl.has_value() && absl::SimpleAtoi(*cl, &n)) resp.content_length_ = n;
+      }
       resp.method_ = ex.method;
       ContentCoding coding = ContentCoding::kIdentity;
       if (options_.decompress) {
@@ -477,7 +482,10 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request *req, absl::Time deadl
     resp.url_ = std::move(ex.url);
     resp.history_ = std::move(history);
     resp.retries_ = retries + replays;
-    if (req->body_mode == BodyMode::kBuffer) {
+    if (req->body_mode == BodyMode::kStream) {
+      absl::Status p = co_await resp.Prefetch();
+      if (!p.ok()) co_return p;
+    } else if (req->body_mode == BodyMode::kBuffer) {
       absl::StatusOr<std::string> text = co_await resp.Text();
       if (!text.ok()) co_return text.status();
       resp.body_ = *std::move(text);

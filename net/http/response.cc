@@ -1,11 +1,17 @@
 #include "net/http/response.h"
 
+#include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "net/http/internal/body_reader.h"
 
 namespace corio::http {
+
+namespace {
+constexpr size_t kPrefetchBytes = 64 * 1024;
+}  // namespace
 
 Response::Response() = default;
 Response::~Response() = default;
@@ -53,15 +59,41 @@ absl::Status Response::RaiseForStatus() const {
 }
 
 Task<absl::StatusOr<size_t>> Response::Read(absl::Span<char> buf) {
+  if (body_pos_ < body_.size()) {
+    const size_t n = std::min(buf.size(), body_.size() - body_pos_);
+    std::memcpy(buf.data(), body_.data() + body_pos_, n);
+    body_pos_ += n;
+    co_return n;
+  }
   if (reader_ == nullptr) co_return size_t{0};
   absl::StatusOr<size_t> n = co_await reader_->Read(buf);
   if (n.ok()) body_bytes_ += *n;
   co_return n;
 }
 
+Task<absl::Status> Response::Prefetch() {
+  if (reader_ == nullptr || !reader_->RawBodyBuffered(kPrefetchBytes)) co_return absl::OkStatus();
+  while (!reader_->done()) {
+    const size_t old = body_.size();
+    body_.resize(old + kPrefetchBytes);
+    absl::StatusOr<size_t> n = co_await reader_->Read(absl::MakeSpan(&body_[old], kPrefetchBytes));
+    body_.resize(old + (n.ok() ? *n : 0));
+    if (!n.ok()) co_return n.status();
+    body_bytes_ += *n;
+    if (*n == 0) break;
+  }
+  co_return absl::OkStatus();
+}
+
 Task<absl::StatusOr<std::string>> Response::Text() {
-  std::string out = std::move(body_);
+  std::string out;
+  if (body_pos_ == 0) {
+    out = std::move(body_);
+  } else {
+    out.assign(body_, std::min(body_pos_, body_.size()));
+  }
   body_.clear();
+  body_pos_ = 0;
   if (reader_ != nullptr && !reader_->done()) {
     if (content_length_.has_value() && *content_length_ < (uint64_t{64} << 20)) {
       out.reserve(out.size() + static_cast<size_t>(*content_length_));
@@ -70,9 +102,11 @@ Task<absl::StatusOr<std::string>> Response::Text() {
       if (out.capacity() - out.size() < 4096) out.reserve(std::max<size_t>(16384, out.size() * 2));
       const size_t old = out.size();
       out.resize(out.capacity());
-      absl::StatusOr<size_t> n = co_await Read(absl::MakeSpan(out.data() + old, out.size() - old));
+      absl::StatusOr<size_t> n =
+          co_await reader_->Read(absl::MakeSpan(&out[old], out.size() - old));
       if (!n.ok()) co_return n.status();
       out.resize(old + *n);
+      body_bytes_ += *n;
       if (*n == 0) break;
     }
   }
@@ -80,11 +114,13 @@ Task<absl::StatusOr<std::string>> Response::Text() {
 }
 
 Task<absl::Status> Response::Discard() {
+  body_pos_ = body_.size();
   if (reader_ == nullptr || reader_->done()) co_return absl::OkStatus();
   std::unique_ptr<char[]> buf(new char[16384]);
   for (;;) {
-    absl::StatusOr<size_t> n = co_await Read(absl::MakeSpan(buf.get(), 16384));
+    absl::StatusOr<size_t> n = co_await reader_->Read(absl::MakeSpan(buf.get(), 16384));
     if (!n.ok()) co_return n.status();
+    body_bytes_ += *n;
     if (*n == 0) co_return absl::OkStatus();
   }
 }

@@ -140,7 +140,11 @@ class Response {
   Url url_;
   std::vector<Redirect> history_;
   std::optional<uint64_t> content_length_;
+  // Reads the rest of the body into body_ if it is small, identity-coded and already buffered.
+  Task<absl::Status> Prefetch();
+
   std::string body_;
+  size_t body_pos_ = 0;  // how much of body_ Read/Text/Discard consumed
   uint64_t body_bytes_ = 0;
   std::unique_ptr<http_internal::BodyReader> reader_;  // null once the body is done
 };

@@ -41,6 +41,13 @@ void BodyReader::Abort() {
   ReleaseConnection(false);
 }
 
+bool BodyReader::RawBodyBuffered(size_t max) const {
+  if (done_ || !raw_done_ || decoder_ != nullptr || !status_.ok()) return false;
+  size_t n = 0;
+  for (size_t i = pending_head_; i < pending_.size(); ++i) n += pending_[i].size();
+  return n <= max;
+}
+
 absl::Status BodyReader::Fail(absl::Status s) {
   if (status_.ok()) status_ = s;
   ReleaseConnection(false);

@@ -56,6 +56,9 @@ class BodyReader {
   void Abort();
 
   bool done() const { return done_; }
+  // The whole raw body is in the read buffer, identity-coded, at most `max` bytes: reading
+  // it will not suspend.
+  bool RawBodyBuffered(size_t max) const;
   uint64_t decoded_bytes() const { return decoded_; }
   Connection *conn() { return conn_.get(); }
   const std::string &what() const { return what_; }
