@@ -1,0 +1,122 @@
+#include "net/fetch/server.h"
+
+#include <errno.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/grpc.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+
+namespace corio::fetch {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& what, const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    const int e = errno;
+    const std::string msg = absl::StrCat(what, " ", path, ": ", std::strerror(e));
+    if (e == ENOENT) return absl::NotFoundError(msg);
+    if (e == EACCES) return absl::PermissionDeniedError(msg);
+    return absl::UnavailableError(msg);
+  }
+  std::string data;
+  char buf[16384];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) data.append(buf, n);
+  const bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return absl::UnavailableError(absl::StrCat(what, " ", path, ": read failed"));
+  return data;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
+    const FetchServerOptions& o) {
+  if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
+    return grpc::InsecureServerCredentials();
+  }
+  if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("TLS needs both a certificate file and a key file");
+  }
+  absl::StatusOr<std::string> cert = ReadFile("tls certificate", o.tls_cert_file);
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile("tls key", o.tls_key_file);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({*std::move(key), *std::move(cert)});
+  return grpc::SslServerCredentials(ssl);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<FetchServer>> FetchServer::Start(FetchServerOptions options) {
+  if (!options.backend) return absl::InvalidArgumentError("fetch server: no backend");
+  if (options.max_concurrent_fetches < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("fetch server: max_concurrent_fetches ",
+                                                   options.max_concurrent_fetches, " < 1"));
+  }
+  if (options.threads < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("fetch server: threads ", options.threads, " < 0"));
+  }
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = Credentials(options);
+  if (!creds.ok()) return creds.status();
+
+  std::unique_ptr<FetchServer> s(new FetchServer);
+  LoopGroup::Options lo;
+  lo.threads = options.threads;
+  absl::StatusOr<std::unique_ptr<LoopGroup>> group = LoopGroup::Create(lo);
+  if (!group.ok()) return group.status();
+  s->group_ = *std::move(group);
+  Dispatcher::Options dopt;
+  dopt.max_concurrent_fetches = options.max_concurrent_fetches;
+  absl::StatusOr<std::unique_ptr<Dispatcher>> d =
+      Dispatcher::Create(*s->group_, std::move(options.backend), dopt);
+  if (!d.ok()) return d.status();
+  s->dispatcher_ = *std::move(d);
+  s->service_ = std::make_unique<FetchServiceImpl>(*s->dispatcher_, options.service);
+
+  // Process-wide switches, read when a server is built: grpc.health.v1 (gRPC's own service)
+  // and server reflection.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default, which lets a second server "bind" a port in use.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  builder.SetMaxSendMessageSize(-1);
+  builder.AddListeningPort(options.listen_address, *creds, &s->port_);
+  builder.RegisterService(s->service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    s->server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("fetch server: cannot listen on ", options.listen_address));
+  }
+  s->server_->GetHealthCheckService()->SetServingStatus(true);
+  return s;
+}
+
+FetchServer::~FetchServer() { Shutdown(absl::ZeroDuration()); }
+
+void FetchServer::Shutdown(absl::Duration grace) {
+  std::call_once(shutdown_once_, [&] {
+    if (server_ != nullptr) {
+      server_->GetHealthCheckService()->SetServingStatus(false);
+      // Stops taking calls; waits for those in flight until the deadline, then cancels them
+      // (their reactors finish at once) and returns when every call is done.
+      server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+      server_->Wait();
+    }
+    if (dispatcher_ != nullptr) dispatcher_->Stop();
+    if (group_ != nullptr) group_->Shutdown(LoopGroup::kDrain);
+  });
+}
+
+}  // namespace corio::fetch

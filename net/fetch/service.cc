@@ -1,0 +1,336 @@
+#include "net/fetch/service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "net/fetch/validate.h"
+
+namespace corio::fetch {
+namespace {
+
+v1::FetchResponse ErrorResponse(int index, const absl::Status& status) {
+  v1::FetchResponse r;
+  r.set_index(index);
+  r.mutable_error()->set_code(static_cast<int>(status.code()));
+  r.mutable_error()->set_message(std::string(status.message()));
+  return r;
+}
+
+absl::Status Overloaded(const Dispatcher& d) {
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "fetch service busy: all ", d.capacity(), " concurrent fetch slots are in use"));
+}
+
+// One Fetch call. Owned by shared_ptr: by itself until gRPC's OnDone, and by its fetch's
+// completion callback until that ran; whichever lets go last deletes it.
+class UnaryCall final : public grpc::ServerUnaryReactor {
+ public:
+  static grpc::ServerUnaryReactor* Begin(FetchServiceImpl& service,
+                                         grpc::CallbackServerContext* context,
+                                         const v1::FetchRequest* request,
+                                         v1::FetchResponse* response) {
+    auto call = std::make_shared<UnaryCall>(service.dispatcher(), context, response);
+    std::unique_lock<std::mutex> lock(call->mu_);
+    call->self_ = call;
+    absl::Status s = service.Authenticate(*context);
+    if (s.ok()) s = ValidateFetchRequest(*request);
+    if (s.ok() && service.dispatcher().TryReserve(1) == 0) s = Overloaded(service.dispatcher());
+    if (!s.ok()) {
+      call->finished_ = true;
+      lock.unlock();
+      call->Finish(ToGrpcStatus(s));  // on the handler's thread: before binding is fine
+      return call.get();
+    }
+    // The fetch's result may be ready before gRPC has bound this reactor; Finish waits for
+    // OnSendInitialMetadataDone, which comes after the binding.
+    call->StartSendInitialMetadata();
+    Dispatcher::Job job{*request, CallDeadline(*context), absl::Now()};
+    call->ticket_ = service.dispatcher().Start(
+        std::move(job), [call](absl::Status status, v1::FetchResponse r) mutable {
+          call->Complete(std::move(status), std::move(r));
+        });
+    call->fetch_running_ = true;
+    return call.get();
+  }
+
+  UnaryCall(Dispatcher& dispatcher, grpc::CallbackServerContext* context,
+            v1::FetchResponse* response)
+      : dispatcher_(dispatcher), context_(context), response_(response) {}
+
+  void OnSendInitialMetadataDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    bound_ = true;
+    if (!ok || finished_ || !result_.has_value()) return;  // !ok: OnCancel follows
+    finished_ = true;
+    Finish(std::move(*result_));
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (finished_) return;
+    finished_ = true;
+    if (fetch_running_) dispatcher_.Cancel(ticket_);
+    Finish(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    std::shared_ptr<UnaryCall> self;
+    std::lock_guard<std::mutex> lock(mu_);
+    self = std::move(self_);  // released after the lock, possibly the last reference
+  }
+
+ private:
+  // On the loop thread of the fetch.
+  void Complete(absl::Status status, v1::FetchResponse r) {
+    dispatcher_.Release(1);
+    std::lock_guard<std::mutex> lock(mu_);
+    fetch_running_ = false;
+    if (finished_) return;  // cancelled meanwhile
+    grpc::Status result;
+    if (status.ok()) {
+      *response_ = std::move(r);
+      response_->set_index(0);
+    } else {
+      context_->AddTrailingMetadata(kFetchErrorTrailer, "1");
+      result = ToGrpcStatus(status);
+    }
+    if (!bound_) {
+      result_ = std::move(result);
+      return;
+    }
+    finished_ = true;
+    Finish(std::move(result));
+  }
+
+  Dispatcher& dispatcher_;
+  grpc::CallbackServerContext* const context_;
+  v1::FetchResponse* const response_;
+
+  std::mutex mu_;
+  std::shared_ptr<UnaryCall> self_;
+  bool bound_ = false;     // initial metadata sent: gRPC has bound the reactor
+  bool finished_ = false;  // Finish was called (or is about to be, by whoever set this)
+  std::optional<grpc::Status> result_;  // ready before bound_
+  bool fetch_running_ = false;
+  Dispatcher::Ticket ticket_;
+};
+
+// One FetchMany call; owned like UnaryCall (each running fetch's callback holds a reference).
+class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
+ public:
+  static grpc::ServerWriteReactor<v1::FetchResponse>* Begin(
+      FetchServiceImpl& service, grpc::CallbackServerContext* context,
+      const v1::FetchManyRequest* request) {
+    auto call = std::make_shared<StreamCall>(service.dispatcher(), context, request);
+    std::unique_lock<std::mutex> lock(call->mu_);
+    call->self_ = call;
+    const FetchServiceOptions& o = service.options();
+    absl::Status s = service.Authenticate(*context);
+    if (s.ok()) s = ValidateFetchManyRequest(*request, o.max_requests_per_call);
+    if (s.ok()) {
+      int c = request->max_concurrency() > 0 ? request->max_concurrency()
+                                              : o.default_call_concurrency;
+      c = std::clamp(c, 1, std::max(1, o.max_call_concurrency));
+      call->concurrency_ = std::min(c, request->requests_size());
+      call->slots_ = service.dispatcher().TryReserve(call->concurrency_);
+      if (call->slots_ == 0) s = Overloaded(service.dispatcher());
+    }
+    if (!s.ok()) {
+      call->finished_ = true;
+      lock.unlock();
+      call->Finish(ToGrpcStatus(s));
+      return call.get();
+    }
+    call->StartSendInitialMetadata();  // see UnaryCall::Begin
+    call->PumpLocked();                // starts fetches; writes wait for the binding
+    return call.get();
+  }
+
+  StreamCall(Dispatcher& dispatcher, grpc::CallbackServerContext* context,
+             const v1::FetchManyRequest* request)
+      : dispatcher_(dispatcher),
+        request_(request),
+        n_(request->requests_size()),
+        deadline_(CallDeadline(*context)),
+        arrived_(absl::Now()) {}
+
+  void OnSendInitialMetadataDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ok) return AbortLocked();
+    bound_ = true;
+    PumpLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!ok) return AbortLocked();  // the stream is broken: the client went away
+    writing_ = false;
+    queue_.pop_front();
+    PumpLocked();
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    AbortLocked();
+  }
+
+  void OnDone() override {
+    std::shared_ptr<StreamCall> self;
+    std::lock_guard<std::mutex> lock(mu_);
+    self = std::move(self_);
+  }
+
+ private:
+  // Starts what may start, hands back slots no longer needed, and starts the next write, or
+  // finishes the call when everything has been written.
+  void PumpLocked() {
+    if (finished_) return;
+    while (next_ < n_ && in_flight_ < slots_ &&
+           static_cast<int>(queue_.size()) < concurrency_) {
+      const int i = next_++;
+      const v1::FetchRequest& r = request_->requests(i);
+      absl::Status valid = ValidateFetchRequest(r);
+      if (!valid.ok()) {
+        queue_.push_back(ErrorResponse(i, valid));
+        continue;
+      }
+      ++in_flight_;
+      Dispatcher::Job job{r, deadline_, arrived_};
+      auto done = [call = self_, i](absl::Status status, v1::FetchResponse resp) mutable {
+        call->ItemDone(i, std::move(status), std::move(resp));
+      };
+      tickets_[i] = dispatcher_.Start(std::move(job), std::move(done));
+    }
+    const int needed = std::min(slots_, in_flight_ + (n_ - next_));
+    if (needed < slots_) {
+      dispatcher_.Release(slots_ - needed);
+      slots_ = needed;
+    }
+    if (!bound_ || writing_) return;
+    if (!queue_.empty()) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    } else if (in_flight_ == 0 && next_ == n_) {
+      finished_ = true;
+      Finish(grpc::Status::OK);
+    }
+  }
+
+  // On the loop thread of fetch `i`.
+  void ItemDone(int i, absl::Status status, v1::FetchResponse r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --in_flight_;
+    tickets_.erase(i);
+    if (finished_) {  // aborted: just give the slot back
+      --slots_;
+      dispatcher_.Release(1);
+      return;
+    }
+    r.set_index(i);
+    if (!status.ok()) {
+      r.mutable_error()->set_code(static_cast<int>(status.code()));
+      r.mutable_error()->set_message(std::string(status.message()));
+    }
+    queue_.push_back(std::move(r));
+    PumpLocked();
+  }
+
+  // The client cancelled, its deadline passed, or the stream broke: finish now, cancel the
+  // fetches still running (their slots come back as they end).
+  void AbortLocked() {
+    if (finished_) return;
+    finished_ = true;
+    for (const auto& [i, t] : tickets_) dispatcher_.Cancel(t);
+    dispatcher_.Release(slots_ - in_flight_);
+    slots_ = in_flight_;
+    Finish(grpc::Status::CANCELLED);
+  }
+
+  Dispatcher& dispatcher_;
+  const v1::FetchManyRequest* const request_;  // valid until OnDone
+  const int n_;
+  const absl::Time deadline_;
+  const absl::Time arrived_;
+
+  std::mutex mu_;
+  std::shared_ptr<StreamCall> self_;
+  int concurrency_ = 1;
+  int slots_ = 0;      // reserved from the dispatcher
+  int next_ = 0;       // the next request to start
+  int in_flight_ = 0;  // started, not yet done
+  std::deque<v1::FetchResponse> queue_;  // results not yet written (front: being written)
+  absl::flat_hash_map<int, Dispatcher::Ticket> tickets_;  // of the fetches in flight
+  bool bound_ = false;
+  bool writing_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+FetchServiceImpl::FetchServiceImpl(Dispatcher& dispatcher, FetchServiceOptions options)
+    : dispatcher_(dispatcher), options_(std::move(options)) {}
+
+grpc::ServerUnaryReactor* FetchServiceImpl::Fetch(grpc::CallbackServerContext* context,
+                                                  const v1::FetchRequest* request,
+                                                  v1::FetchResponse* response) {
+  return UnaryCall::Begin(*this, context, request, response);
+}
+
+grpc::ServerWriteReactor<v1::FetchResponse>* FetchServiceImpl::FetchMany(
+    grpc::CallbackServerContext* context, const v1::FetchManyRequest* request) {
+  return StreamCall::Begin(*this, context, request);
+}
+
+absl::Status FetchServiceImpl::Authenticate(const grpc::CallbackServerContext& context) const {
+  if (options_.bearer_token.empty()) return absl::OkStatus();
+  const auto& md = context.client_metadata();
+  auto it = md.find("authorization");
+  const std::string want = absl::StrCat("Bearer ", options_.bearer_token);
+  if (it == md.end()) {
+    return absl::UnauthenticatedError("missing authorization: Bearer token");
+  }
+  if (!ConstantTimeEquals(absl::string_view(it->second.data(), it->second.size()), want)) {
+    return absl::UnauthenticatedError("invalid bearer token");
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  const size_t n = std::max(a.size(), b.size());
+  unsigned diff = a.size() != b.size() ? 1 : 0;
+  for (size_t i = 0; i < n; ++i) {
+    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= x ^ y;
+  }
+  // Keep the compiler from turning the loop into an early-exit compare.
+  volatile unsigned sink = diff;
+  return sink == 0;
+}
+
+absl::Time CallDeadline(const grpc::ServerContextBase& context) {
+  const std::chrono::system_clock::time_point d = context.deadline();
+  if (d == std::chrono::system_clock::time_point::max()) return absl::InfiniteFuture();
+  return absl::FromChrono(d);
+}
+
+}  // namespace corio::fetch

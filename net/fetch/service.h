@@ -1,0 +1,95 @@
+// FetchServiceImpl: corio.fetch.v1.FetchService on gRPC's callback API, its fetches run as
+// corio tasks on a LoopGroup (through a Dispatcher). No thread is blocked per call: a call's
+// handler validates it, reserves fetch slots and hands its fetches to the loops; the loops
+// hand results back by calling the call's reactor (Finish / StartWrite), under the call's lock.
+//
+//   auto dispatcher = corio::fetch::Dispatcher::Create(*group, factory, {}).value();
+//   corio::fetch::FetchServiceImpl service(*dispatcher, {.bearer_token = "s3cret"});
+//   grpc::ServerBuilder builder;
+//   builder.RegisterService(&service);
+//
+// Behaviour (see fetch.proto for the wire contract):
+// - Fetch: one fetch; an HTTP response of any status is OK; a failed fetch fails the call with
+//   its code and message and the trailing metadata `corio-fetch-error: 1`.
+// - FetchMany: every request gets one FetchResponse, streamed as it completes (its index set;
+//   a failed or malformed request is a response with `error`). At most `max_concurrency`
+//   (default `default_call_concurrency`, capped by `max_call_concurrency`) fetches of a call run
+//   at once, and no more results wait unsent than that (a slow reader slows its call down, it
+//   does not grow the server's memory).
+// - Admission: the dispatcher's slots bound the fetches in flight on the server. A call that
+//   cannot get a single slot fails with RESOURCE_EXHAUSTED; a FetchMany call keeps the slots it
+//   got (up to its concurrency) until its remaining requests no longer need them.
+// - Deadlines and cancellation: each fetch's deadline is the earlier of its timeout and the
+//   call's deadline. When the client cancels or its deadline passes (gRPC's OnCancel), the
+//   call is finished at once and its fetches are cancelled on their loops (their connections
+//   closed); their slots come back as each fetch ends.
+// - Auth: with a bearer token set, a call without `authorization: Bearer <token>` fails with
+//   UNAUTHENTICATED (the comparison takes the same time wherever the tokens differ).
+//
+// Threading: gRPC calls the handlers and reactions on its threads; results arrive on loop
+// threads. Each call's state is guarded by its own mutex, which is also held around the
+// reactor operations (StartWrite, Finish; gRPC never runs a reaction inline in them) and taken
+// by every reaction: so a write started on one loop thread and completed on a gRPC thread is
+// ordered before the next write from another loop thread, in a way ThreadSanitizer can see
+// (Debian's gRPC is not instrumented). The first StartWrite/Finish from a loop waits until
+// gRPC has bound the reactor (after its initial metadata went out), so no reactor method races
+// gRPC's own setup.
+// Ownership: the service must outlive the grpc::Server it is registered with; the dispatcher
+// must outlive the service and be stopped only after the server has shut down.
+#ifndef CORIO_NET_FETCH_SERVICE_H_
+#define CORIO_NET_FETCH_SERVICE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/grpcpp.h"
+#include "net/fetch/dispatcher.h"
+#include "net/fetch/fetch.grpc.pb.h"
+
+namespace corio::fetch {
+
+struct FetchServiceOptions {
+  std::string bearer_token;            // empty: no authentication
+  int default_call_concurrency = 32;   // FetchMany with max_concurrency 0
+  int max_call_concurrency = 256;      // cap on a FetchMany's max_concurrency
+  int max_requests_per_call = 100000;  // FetchMany requests per call
+};
+
+class FetchServiceImpl final : public v1::FetchService::CallbackService {
+ public:
+  FetchServiceImpl(Dispatcher& dispatcher, FetchServiceOptions options);
+
+  grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* context,
+                                  const v1::FetchRequest* request,
+                                  v1::FetchResponse* response) override;
+  grpc::ServerWriteReactor<v1::FetchResponse>* FetchMany(
+      grpc::CallbackServerContext* context, const v1::FetchManyRequest* request) override;
+
+  Dispatcher& dispatcher() { return dispatcher_; }
+  const FetchServiceOptions& options() const { return options_; }
+
+  // OK, or UNAUTHENTICATED when a token is required and `context` lacks it.
+  absl::Status Authenticate(const grpc::CallbackServerContext& context) const;
+
+ private:
+  Dispatcher& dispatcher_;
+  FetchServiceOptions options_;
+};
+
+// absl::Status <-> grpc::Status (the codes are the same numbers).
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// Compares in time that depends only on the lengths, not on where the strings differ.
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
+
+// The trailing metadata key that marks a failed fetch (as opposed to a failed call).
+inline constexpr char kFetchErrorTrailer[] = "corio-fetch-error";
+
+// The deadline of a call as absl::Time (InfiniteFuture when it has none).
+absl::Time CallDeadline(const grpc::ServerContextBase& context);
+
+}  // namespace corio::fetch
+
+#endif  // CORIO_NET_FETCH_SERVICE_H_

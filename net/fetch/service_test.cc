@@ -1,0 +1,338 @@
+// FetchServiceImpl with a real gRPC server and client on loopback, its fetches on a LoopGroup
+// through a scripted backend: every status path of the service.
+#include "net/fetch/service.h"
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "net/fetch/fetch.grpc.pb.h"
+#include "net/fetch/testing/scripted_backend.h"
+#include "testing/status_matchers.h"
+
+namespace corio::fetch {
+namespace {
+
+using ::testing::HasSubstr;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void Start(int max_concurrent_fetches = 100, FetchServiceOptions service_options = {}) {
+    group_ = *LoopGroup::Create(LoopGroup::Options{.threads = 2});
+    stats_ = std::make_shared<testing::ScriptedStats>();
+    Dispatcher::Options o;
+    o.max_concurrent_fetches = max_concurrent_fetches;
+    dispatcher_ = *Dispatcher::Create(*group_, testing::ScriptedBackendFactory(stats_), o);
+    service_ = std::make_unique<FetchServiceImpl>(*dispatcher_, service_options);
+    grpc::ServerBuilder b;
+    int port = 0;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    b.RegisterService(service_.get());
+    server_ = b.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = v1::FetchService::NewStub(channel_);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now());
+    if (dispatcher_) {
+      EXPECT_TRUE(dispatcher_->WaitForIdle(absl::Seconds(30)));
+      dispatcher_->Stop();
+    }
+    if (group_) group_->Shutdown();
+  }
+
+  grpc::Status Fetch(const std::string& url, v1::FetchResponse* out,
+                     grpc::ClientContext* ctx = nullptr) {
+    grpc::ClientContext local;
+    v1::FetchRequest req;
+    req.set_url(url);
+    return stub_->Fetch(ctx ? ctx : &local, req, out);
+  }
+
+  // All responses of a FetchMany call, and its status.
+  grpc::Status FetchMany(const v1::FetchManyRequest& req, std::vector<v1::FetchResponse>* out,
+                         grpc::ClientContext* ctx = nullptr) {
+    grpc::ClientContext local;
+    auto reader = stub_->FetchMany(ctx ? ctx : &local, req);
+    v1::FetchResponse r;
+    while (reader->Read(&r)) out->push_back(r);
+    return reader->Finish();
+  }
+
+  std::unique_ptr<LoopGroup> group_;
+  std::shared_ptr<testing::ScriptedStats> stats_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<FetchServiceImpl> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::FetchService::Stub> stub_;
+};
+
+v1::FetchManyRequest Many(const std::vector<std::string>& urls, int concurrency = 0) {
+  v1::FetchManyRequest m;
+  for (const std::string& u : urls) m.add_requests()->set_url(u);
+  m.set_max_concurrency(concurrency);
+  return m;
+}
+
+TEST_F(ServiceTest, FetchOk) {
+  Start();
+  v1::FetchResponse r;
+  grpc::Status s = Fetch("http://ok.test/hello", &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.status(), 200);
+  EXPECT_EQ(r.body(), "ok /hello");
+  EXPECT_EQ(r.final_url(), "http://ok.test/hello");
+  EXPECT_EQ(r.index(), 0);
+  EXPECT_TRUE(r.has_timing());
+  EXPECT_FALSE(r.has_error());
+}
+
+TEST_F(ServiceTest, HttpErrorStatusIsAResponse) {
+  Start();
+  v1::FetchResponse r;
+  grpc::Status s = Fetch("http://status.test/404", &r);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(r.status(), 404);
+}
+
+TEST_F(ServiceTest, FailedFetchFailsTheCallWithItsCodeAndATrailer) {
+  Start();
+  v1::FetchResponse r;
+  grpc::ClientContext ctx;
+  grpc::Status s = Fetch("http://fail.test/7", &r, &ctx);  // 7: PERMISSION_DENIED
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(s.error_message(), "scripted failure 7");
+  auto it = ctx.GetServerTrailingMetadata().find(kFetchErrorTrailer);
+  ASSERT_NE(it, ctx.GetServerTrailingMetadata().end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), "1");
+}
+
+TEST_F(ServiceTest, MalformedRequestsAreInvalidArgument) {
+  Start();
+  v1::FetchResponse r;
+  for (const char* url : {"htp://x", "http://", "http://[::1", "not a url", "http://x:99999/"}) {
+    grpc::Status s = Fetch(url, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << url;
+  }
+  v1::FetchRequest req;
+  req.set_url("http://ok.test/");
+  req.set_method("FETCH");
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = stub_->Fetch(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("method"));
+    // Not a failed fetch: no trailer.
+    EXPECT_EQ(ctx.GetServerTrailingMetadata().count(kFetchErrorTrailer), 0u);
+  }
+  req.set_method("GET");
+  req.mutable_timeout()->set_seconds(-1);
+  {
+    grpc::ClientContext ctx;
+    grpc::Status s = stub_->Fetch(&ctx, req, &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("timeout"));
+  }
+  v1::FetchManyRequest empty;
+  std::vector<v1::FetchResponse> out;
+  EXPECT_EQ(FetchMany(empty, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(stats_->started(), 0);  // nothing was fetched
+}
+
+TEST_F(ServiceTest, FetchManyAnswersEveryRequestOnceWithPerItemErrors) {
+  Start();
+  std::vector<std::string> urls;
+  for (int i = 0; i < 120; ++i) {
+    switch (i % 4) {
+      case 0:
+        urls.push_back("http://ok.test/" + std::to_string(i));
+        break;
+      case 1:
+        urls.push_back("http://fail.test/14");  // UNAVAILABLE
+        break;
+      case 2:
+        urls.push_back("htp://malformed/");
+        break;
+      default:
+        urls.push_back("http://slow.test/5");
+    }
+  }
+  std::vector<v1::FetchResponse> out;
+  grpc::Status s = FetchMany(Many(urls, 8), &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(out.size(), urls.size());
+  std::set<int> seen;
+  for (const v1::FetchResponse& r : out) {
+    ASSERT_TRUE(seen.insert(r.index()).second) << "index twice: " << r.index();
+    switch (r.index() % 4) {
+      case 0:
+        EXPECT_FALSE(r.has_error());
+        EXPECT_EQ(r.body(), "ok /" + std::to_string(r.index()));
+        break;
+      case 1:
+        EXPECT_EQ(r.error().code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+        EXPECT_EQ(r.error().message(), "scripted failure 14");
+        break;
+      case 2:
+        EXPECT_EQ(r.error().code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+        break;
+      default:
+        EXPECT_EQ(r.status(), 200);
+    }
+  }
+  EXPECT_EQ(stats_->started(), 90);  // the malformed ones were never fetched
+  EXPECT_LE(stats_->max_running(), 8);
+}
+
+TEST_F(ServiceTest, FetchManyKeepsToItsConcurrency) {
+  Start();
+  std::vector<std::string> urls(200, "http://slow.test/1");
+  std::vector<v1::FetchResponse> out;
+  ASSERT_TRUE(FetchMany(Many(urls, 3), &out).ok());
+  EXPECT_EQ(out.size(), 200u);
+  EXPECT_LE(stats_->max_running(), 3);
+}
+
+TEST_F(ServiceTest, SizeOnlyModeReturnsNoBody) {
+  Start();
+  v1::FetchManyRequest m = Many({"http://big.test/5000"});
+  m.mutable_requests(0)->set_body_mode(v1::BODY_MODE_SIZE_ONLY);
+  std::vector<v1::FetchResponse> out;
+  ASSERT_TRUE(FetchMany(m, &out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].body_size(), 5000);
+  EXPECT_TRUE(out[0].body().empty());
+}
+
+TEST_F(ServiceTest, OverTheServerBoundIsResourceExhausted) {
+  Start(/*max_concurrent_fetches=*/2);
+  grpc::ClientContext busy_ctx;
+  auto busy = stub_->FetchMany(&busy_ctx, Many({"http://stall.test/", "http://stall.test/"}, 2));
+  ASSERT_TRUE(stats_->WaitForRunning(2));
+  v1::FetchResponse r;
+  grpc::Status s = Fetch("http://ok.test/", &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(s.error_message(), HasSubstr("2 concurrent fetch slots"));
+  std::vector<v1::FetchResponse> out;
+  EXPECT_EQ(FetchMany(Many({"http://ok.test/"}), &out).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Freeing the slots (cancelling the busy call) admits calls again.
+  busy_ctx.TryCancel();
+  EXPECT_EQ(busy->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(dispatcher_->WaitForIdle(absl::Seconds(30)));
+  EXPECT_TRUE(Fetch("http://ok.test/", &r).ok());
+}
+
+TEST_F(ServiceTest, BearerTokenIsRequiredWhenSet) {
+  FetchServiceOptions o;
+  o.bearer_token = "s3cret";
+  Start(100, o);
+  v1::FetchResponse r;
+  grpc::Status s = Fetch("http://ok.test/", &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer s3cre");
+    EXPECT_EQ(Fetch("http://ok.test/", &r, &ctx).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer s3cret");
+    EXPECT_TRUE(Fetch("http://ok.test/", &r, &ctx).ok());
+  }
+  {
+    std::vector<v1::FetchResponse> out;
+    EXPECT_EQ(FetchMany(Many({"http://ok.test/"}), &out).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", "Bearer s3cret");
+    EXPECT_TRUE(FetchMany(Many({"http://ok.test/"}), &out, &ctx).ok());
+    EXPECT_EQ(out.size(), 1u);
+  }
+  EXPECT_EQ(stats_->started(), 2);
+}
+
+TEST_F(ServiceTest, ClientDeadlineCancelsTheFetch) {
+  Start();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  v1::FetchResponse r;
+  grpc::Status s = Fetch("http://stall.test/", &r, &ctx);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  // The fetch ended (cancelled, or at the same deadline) and gave its slot back.
+  EXPECT_TRUE(dispatcher_->WaitForIdle(absl::Seconds(30)));
+  EXPECT_EQ(stats_->cancelled() + stats_->deadlines(), 1);
+}
+
+TEST_F(ServiceTest, ClientDeadlineEndsAStream) {
+  Start();
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  std::vector<v1::FetchResponse> out;
+  grpc::Status s = FetchMany(
+      Many({"http://ok.test/", "http://stall.test/", "http://stall.test/"}, 3), &out, &ctx);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(dispatcher_->WaitForIdle(absl::Seconds(30)));
+  EXPECT_EQ(stats_->cancelled() + stats_->deadlines(), 2);
+}
+
+TEST_F(ServiceTest, ClientCancelMidStreamCancelsTheFetchesInFlight) {
+  Start();
+  grpc::ClientContext ctx;
+  auto reader = stub_->FetchMany(
+      &ctx, Many({"http://ok.test/", "http://stall.test/", "http://stall.test/",
+                  "http://stall.test/", "http://stall.test/"},
+                 3));
+  v1::FetchResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.index(), 0);
+  ASSERT_TRUE(stats_->WaitForRunning(3));  // three stalls in flight (concurrency 3)
+  ctx.TryCancel();
+  while (reader->Read(&r)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(stats_->WaitForCancelled(3));
+  EXPECT_TRUE(dispatcher_->WaitForIdle(absl::Seconds(30)));
+  EXPECT_EQ(stats_->started(), 4);  // the fifth never started
+  EXPECT_EQ(dispatcher_->in_use(), 0);
+}
+
+TEST_F(ServiceTest, ManyConcurrentCallsFromManyThreads) {
+  Start();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 40; ++i) {
+        v1::FetchResponse r;
+        grpc::ClientContext ctx;
+        v1::FetchRequest req;
+        req.set_url("http://ok.test/" + std::to_string(t * 1000 + i));
+        if (stub_->Fetch(&ctx, req, &r).ok() && r.body() == "ok /" + std::to_string(t * 1000 + i))
+          ++ok;
+        std::vector<v1::FetchResponse> out;
+        grpc::ClientContext ctx2;
+        auto reader = stub_->FetchMany(&ctx2, Many({"http://ok.test/a", "http://slow.test/1"}));
+        while (reader->Read(&r)) out.push_back(r);
+        if (reader->Finish().ok() && out.size() == 2) ++ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(ok.load(), 6 * 40 * 2);
+}
+
+}  // namespace
+}  // namespace corio::fetch
