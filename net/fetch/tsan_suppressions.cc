@@ -1,4 +1,5 @@
-// ThreadSanitizer suppressions for programs that link gRPC.
+// ThreadSanitizer suppressions for programs that link gRPC (or pass Abseil values between
+// threads).
 //
 // Debian's gRPC, protobuf and Abseil libraries are not built with -fsanitize=thread, so TSan
 // cannot see the synchronization inside them (Abseil mutexes, gRPC's atomics) and reports
