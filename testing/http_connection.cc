@@ -505,13 +505,16 @@ class InFlight {
 
 class OpenConnection {
  public:
-  explicit OpenConnection(FakeHttpServer::State& state) : state_(state) { state_.OnAccepted(); }
+  explicit OpenConnection(FakeHttpServer::State& state)
+      : state_(state), index_(state_.OnAccepted()) {}
   ~OpenConnection() { state_.OnClosed(); }
+  int index() const { return index_; }
   OpenConnection(const OpenConnection&) = delete;
   OpenConnection& operator=(const OpenConnection&) = delete;
 
  private:
   FakeHttpServer::State& state_;
+  const int index_;
 };
 
 }  // namespace
@@ -533,6 +536,7 @@ Task<void> ServeConnection(std::shared_ptr<FakeHttpServer::State> state, TcpStre
       co_await CloseGracefully(c);
       break;
     }
+    req.connection_index = open.index();
     req.index_on_connection = served;
     req.peer = c.peer;
     After after;

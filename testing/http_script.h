@@ -50,6 +50,7 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // in order, duplicates kept
   std::string body;                                          // de-chunked; empty without one
   bool chunked = false;         // the body came with Transfer-Encoding: chunked
+  int connection_index = 0;     // which connection it came on: 0 for the server's first, ...
   int index_on_connection = 0;  // 0 for a connection's first request, 1 for the next ...
   std::string peer;             // "127.0.0.1:54321"
 

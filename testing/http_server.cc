@@ -267,13 +267,16 @@ std::shared_ptr<const HttpResponse> FakeHttpServer::State::Resolve(const HttpReq
   return Prepared(std::move(r));
 }
 
-void FakeHttpServer::State::OnAccepted() {
+int FakeHttpServer::State::OnAccepted() {
+  int index;
   {
     std::lock_guard<std::mutex> lock(stats_mu);
     ++stats.connections_accepted;
     ++stats.connections_open;
+    index = connections_ever++;
   }
   stats_changed.notify_all();
+  return index;
 }
 
 void FakeHttpServer::State::OnClosed() {

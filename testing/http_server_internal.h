@@ -64,6 +64,7 @@ struct FakeHttpServer::State {
   mutable std::mutex stats_mu;
   mutable std::condition_variable stats_changed;
   Stats stats;
+  int connections_ever = 0;  // not reset by ResetStats
   std::deque<HttpRequest> log;
 
   // Loop thread only.
@@ -73,7 +74,8 @@ struct FakeHttpServer::State {
   // The response for `request` (the routed one, or the default 404). Calls handlers.
   std::shared_ptr<const HttpResponse> Resolve(const HttpRequest& request);
 
-  void OnAccepted();
+  // Returns the connection's index (0 for the first since the start).
+  int OnAccepted();
   void OnClosed();
   void OnRequest(const HttpRequest& request, const std::string& host);
   void OnAnswered(const std::string& host);

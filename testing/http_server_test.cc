@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -118,6 +119,7 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
     EXPECT_EQ(log.size(), 7u);
     EXPECT_EQ(log[1].target, "/files/a/b?x=1");
     EXPECT_EQ(log[1].index_on_connection, 1);
+    EXPECT_EQ(log[1].connection_index, 0);
     EXPECT_EQ(log[1].Header("host"), "test.local");
     co_return absl::OkStatus();
   };
@@ -656,6 +658,12 @@ TEST_F(HttpServerTest, CountsRequestsInFlightPerHost) {
     EXPECT_EQ(server->max_in_flight_for_host("a.test"), 3);
     EXPECT_EQ(server->max_in_flight_for_host("b.test"), 2);
     EXPECT_EQ(s.connections_accepted, 5);
+    std::set<int> connection_indexes;
+    for (const HttpRequest& r : server->received_requests()) {
+      connection_indexes.insert(r.connection_index);
+      EXPECT_EQ(r.index_on_connection, 0);
+    }
+    EXPECT_THAT(connection_indexes, ElementsAre(0, 1, 2, 3, 4));
     server->ResetStats();
     EXPECT_EQ(server->stats().max_in_flight, 0);
     EXPECT_EQ(server->max_in_flight_for_host("a.test"), 0);
