@@ -164,7 +164,7 @@ _corio_install_failed() {
     state=$(awk -v p="$p" '$1 == p { print "dpkg status \"" $2 "\""; exit }' <<<"$status")
     said=$(grep -E '^(E:|W:|dpkg:|Err:)' "$log" | grep -F -- "$p" | awk '!seen[$0]++' |
       tail -n 2 | paste -sd ' ' || true)
-    echo "  $p: ${state:-not installed}; ${said:-apt named no error of its own for it}" >&2
+    echo "  $p: ${state:-not installed}${said:+; apt: $said}" >&2
   done
   echo "--- last 20 lines of $log:" >&2
   tail -n 20 "$log" >&2
