@@ -30,9 +30,10 @@
 // destruction) sends close_notify only if the transport can take it at once (a TcpStream
 // with room in its socket buffer, never a wait), then closes the transport.
 //
-// Threading: one loop's thread; one Read and one WriteAll/Shutdown at a time (they may run
-// concurrently with each other).
-// Ownership: owns the transport and keeps its TlsContext alive.
+// Threading: one loop's thread; one read and one write (WriteAll/WriteAllv/Write/Shutdown) at
+// a time (a read and a write may run concurrently).
+// Ownership: owns the transport and keeps its TlsContext alive. Destroying the stream closes
+// it; an operation still waiting then resumes with CANCELLED.
 // Errors (messages name the peer: "tls handshake with localhost (127.0.0.1:8443): ..."):
 //  UNAUTHENTICATED: certificate verification failed (self-signed, unknown CA, expired, wrong
 //    name or IP), or the peer rejected our certificate with an alert;
@@ -48,19 +49,15 @@
 #include <cstddef>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "net/byte_stream.h"
 #include "net/tls/tls_context.h"
 #include "tasks/task.h"
-
-// OpenSSL's BIO types, declared here so users of this header do not see OpenSSL.
-typedef struct bio_st BIO;
-typedef struct bio_method_st BIO_METHOD;
 
 namespace corio::tls {
 
@@ -76,9 +73,22 @@ class TlsStream final : public ByteStream {
   ~TlsStream() override;
 
   Task<absl::StatusOr<size_t>> Read(absl::Span<char> buf) override;
+  // The deadline bounds each transport read (the transport's ReadBefore).
+  Task<absl::StatusOr<size_t>> ReadBefore(absl::Span<char> buf, absl::Time deadline) override;
   Task<absl::Status> WriteAll(absl::string_view data) override;
+  // Small pieces are coalesced into full TLS records (a head and a small body: one record).
+  Task<absl::Status> WriteAllv(absl::Span<const absl::string_view> pieces) override;
+  // Encrypts and sends up to 64 KiB of `data`; returns how much.
+  Task<absl::StatusOr<size_t>> Write(absl::string_view data) override;
   Task<absl::Status> Shutdown() override;
   void Close() override;
+  // False when the stream failed, reached EOF, was shut down or closed; when decrypted bytes
+  // or unprocessed records wait unread (a ticket is fine, data or close_notify is not); and
+  // when the transport says so (unread ciphertext in a TCP socket counts as unexpected bytes,
+  // even if it would be only a late session ticket).
+  bool IsIdleUsable() override;
+  // The transport's peer ("127.0.0.1:8443").
+  std::string PeerName() const override;
 
   // What the handshake settled.
   bool session_reused() const;
@@ -86,58 +96,20 @@ class TlsStream final : public ByteStream {
   std::string version() const;  // "TLSv1.3"
   std::string cipher() const;   // "TLS_AES_256_GCM_SHA384"
   // Client: the SNI it sent ("" for IP literals). Server: the SNI the client sent ("" if none).
-  const std::string& server_name() const { return server_name_; }
+  const std::string& server_name() const;
   // Whether the peer ended its side with close_notify (see "EOF" above).
-  bool close_notify_received() const { return close_notify_received_; }
+  bool close_notify_received() const;
   // Who the peer is, for messages: "localhost (127.0.0.1:8443)", "127.0.0.1:8443".
-  const std::string& peer_description() const { return who_; }
-  ByteStream& transport() { return *transport_; }
+  const std::string& peer_description() const;
+  ByteStream& transport();
+
+  // The connection's state, shared with the operations in flight (so destroying the stream
+  // while one waits is safe: it resumes with CANCELLED). Defined in tls_stream.cc.
+  struct Impl;
 
  private:
-  // Ciphertext between OpenSSL and the transport (the custom BIO reads and writes these).
-  struct Wire {
-    std::vector<char> in;  // received, not yet consumed by OpenSSL: in[in_begin, in_end)
-    size_t in_begin = 0;
-    size_t in_end = 0;
-    std::string out;  // produced by OpenSSL, not yet handed to the transport
-    // Room at the end of `in` for the next transport read (moves pending bytes to the front).
-    absl::Span<char> InRoom();
-  };
-  enum class ReadStep { kData, kWantRead, kEof, kError };
-
-  TlsStream(std::shared_ptr<TlsContext> ctx, std::unique_ptr<ByteStream> transport);
-  absl::Status SetUp(bool server, std::string host);
-  Task<absl::Status> Handshake();
-  absl::Status HandshakeFailure(int ssl_error);
-  absl::Status HandshakeIoFailure(const absl::Status& s) const;
-  ReadStep DecryptAvailable(absl::Span<char> buf, size_t* got);
-  Task<absl::Status> Flush();
-  void TrySendWithoutWaiting();
-
-  static BIO_METHOD* WireMethod();
-  static int BioWrite(BIO* bio, const char* data, size_t len, size_t* written);
-  static int BioRead(BIO* bio, char* data, size_t len, size_t* read);
-  static long BioCtrl(BIO* bio, int cmd, long num, void* ptr);
-
-  std::shared_ptr<TlsContext> ctx_;
-  std::unique_ptr<ByteStream> transport_;
-  Wire wire_;
-  SSL* ssl_ = nullptr;  // owns its BIO, which points at wire_
-  std::string who_;
-  std::string server_name_;
-  std::string session_key_;  // client: "host:port", the session cache entry
-
-  std::string sending_;    // ciphertext the transport is writing now
-  bool flushing_ = false;  // a Flush is writing to the transport
-  bool reading_ = false;   // a Read is in progress
-  bool writing_ = false;   // a WriteAll/Shutdown is in progress
-  bool handshake_done_ = false;
-  bool eof_ = false;  // Read returns 0 from now on
-  bool close_notify_received_ = false;
-  bool shutdown_sent_ = false;
-  bool closed_ = false;
-  absl::Status read_error_;   // sticky
-  absl::Status write_error_;  // sticky
+  explicit TlsStream(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace corio::tls
