@@ -34,27 +34,31 @@ using http_internal::ReadLimits;
 
 namespace {
 
-bool HasHeader(const std::vector<std::pair<std::string, std::string>> &headers,
+// Request bodies up to this size are copied behind the head (one write); larger ones are
+// written from the Request with writev, not copied.
+constexpr size_t kInlineBody = 16 * 1024;
+
+bool HasHeader(const std::vector<std::pair<std::string, std::string>>& headers,
                absl::string_view name) {
-  for (const auto &[n, v] : headers) {
+  for (const auto& [n, v] : headers) {
     if (absl::EqualsIgnoreCase(n, name)) return true;
   }
   return false;
 }
 
-void RemoveHeader(std::vector<std::pair<std::string, std::string>> &headers,
+void RemoveHeader(std::vector<std::pair<std::string, std::string>>& headers,
                   absl::string_view name) {
   headers.erase(
       std::remove_if(headers.begin(), headers.end(),
-                     [&](const auto &h) { return absl::EqualsIgnoreCase(h.first, name); }),
+                     [&](const auto& h) { return absl::EqualsIgnoreCase(h.first, name); }),
       headers.end());
 }
 
-std::string PoolKey(const Url &url) {
+std::string PoolKey(const Url& url) {
   return absl::StrCat(url.scheme, "://", url.host, ":", url.port);
 }
 
-bool SameOrigin(const Url &a, const Url &b) {
+bool SameOrigin(const Url& a, const Url& b) {
   return a.scheme == b.scheme && a.host == b.host && a.port == b.port;
 }
 
@@ -63,13 +67,13 @@ bool IsRedirect(int status) {
 }
 
 // A failure worth retrying / replaying: the transport failed, not the request.
-bool IsConnectionError(const absl::Status &s) {
+bool IsConnectionError(const absl::Status& s) {
   return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s);
 }
 
 // Prefixes a lower layer's message with the request ("http GET http://h/x:
 // ...").
-absl::Status WithContext(const absl::Status &s, absl::string_view what) {
+absl::Status WithContext(const absl::Status& s, absl::string_view what) {
   if (absl::StartsWith(s.message(), absl::StrCat("http ", what))) return s;
   return absl::Status(s.code(), absl::StrCat("http ", what, ": ", s.message()));
 }
@@ -91,7 +95,7 @@ std::optional<absl::Duration> ParseRetryAfter(absl::string_view v, absl::Time no
   return std::nullopt;
 }
 
-absl::Duration Backoff(const RetryPolicy &p, int attempt) {
+absl::Duration Backoff(const RetryPolicy& p, int attempt) {
   double d = absl::ToDoubleSeconds(p.initial_backoff) * std::pow(p.multiplier, attempt - 1);
   d = std::min(d, absl::ToDoubleSeconds(p.max_backoff));
   if (p.jitter > 0) {
@@ -107,34 +111,17 @@ namespace {
 
 // Opening a connection: DNS, the address filter, TCP, TLS.
 struct Hop {
-  static Task<absl::StatusOr<std::unique_ptr<Connection>>> Open(Pool *pool,
-                                                                const ClientOptions *options,
-                                                                const Url *url, std::string key) {
-    absl::StatusOr<dns::Resolver *> resolver = pool->resolver();
+  static Task<absl::StatusOr<std::unique_ptr<Connection>>> Open(Pool* pool,
+                                                                const ClientOptions* options,
+                                                                const Url* url, std::string key) {
+    absl::StatusOr<dns::Resolver*> resolver = pool->resolver();
     if (!resolver.ok()) co_return resolver.status();
-    absl::StatusOr<std::vector<SocketAddress>> addrs =
-        co_await (*resolver)->Resolve(url->host, url->port);
-    if (!addrs.ok()) co_return addrs.status();
-    if (options->address_filter) {
-      std::vector<SocketAddress> allowed;
-      absl::Status first_refusal;
-      for (const SocketAddress &a : *addrs) {
-        absl::Status s = options->address_filter(a);
-        if (s.ok()) {
-          allowed.push_back(a);
-        } else if (first_refusal.ok()) {
-          first_refusal = s;
-        }
-      }
-      if (allowed.empty()) co_return first_refusal;
-      *addrs = std::move(allowed);
-    }
     ConnectOptions copts;
-    copts.timeout = absl::Hours(24 * 365);  // the caller bounds the whole connect
+    copts.timeout = absl::Hours(24 * 365);  // OpenWithin bounds DNS + TCP + TLS together
+    copts.address_filter = options->address_filter;
     absl::StatusOr<TcpStream> tcp =
-        co_await ConnectToAny(*std::move(addrs), absl::StrCat(url->host, ":", url->port), copts);
+        co_await ConnectToHost(**resolver, url->host, url->port, std::move(copts));
     if (!tcp.ok()) co_return tcp.status();
-    const int fd = tcp->fd();
     std::string peer = tcp->peer().ToString();
     std::unique_ptr<ByteStream> stream = std::make_unique<TcpStream>(*std::move(tcp));
     if (url->is_https()) {
@@ -144,13 +131,13 @@ struct Hop {
     ParserLimits limits;
     limits.max_head_bytes = options->max_head_bytes;
     ++pool->stats().connections_opened;
-    co_return std::make_unique<Connection>(std::move(stream), fd, std::move(key), std::move(peer),
+    co_return std::make_unique<Connection>(std::move(stream), std::move(key), std::move(peer),
                                            limits);
   }
 
-  static Task<absl::StatusOr<std::unique_ptr<Connection>>> OpenWithin(Pool *pool,
-                                                                      const ClientOptions *options,
-                                                                      const Url *url,
+  static Task<absl::StatusOr<std::unique_ptr<Connection>>> OpenWithin(Pool* pool,
+                                                                      const ClientOptions* options,
+                                                                      const Url* url,
                                                                       std::string key) {
     const absl::Duration t = options->connect_timeout;
     absl::StatusOr<std::unique_ptr<Connection>> c;
@@ -208,7 +195,7 @@ namespace {
 
 // State of one Send across its hops.
 struct Exchange {
-  Request *req;
+  Request* req;
   Url url;
   std::string method;
   std::string what;  // "GET http://h/x" for messages
@@ -216,18 +203,18 @@ struct Exchange {
   absl::Duration total;
 };
 
-absl::Status Serialize(const Exchange &ex, absl::string_view user_agent, bool decompress,
-                       RequestHead &head, std::string *out) {
+absl::Status Serialize(const Exchange& ex, absl::string_view user_agent, bool decompress,
+                       RequestHead& head, std::string* out) {
   head.method = ex.method;
   head.target = ex.url.RequestTarget();
   head.headers.clear();
-  const auto &user = ex.req->headers;
+  const auto& user = ex.req->headers;
   if (!HasHeader(user, "host")) head.headers.emplace_back("Host", ex.url.HostPort());
   if (!HasHeader(user, "user-agent")) head.headers.emplace_back("User-Agent", user_agent);
   if (decompress && !HasHeader(user, "accept-encoding")) {
     head.headers.emplace_back("Accept-Encoding", "gzip, deflate");
   }
-  for (const auto &[name, value] : user) {
+  for (const auto& [name, value] : user) {
     if (value.empty() && (absl::EqualsIgnoreCase(name, "user-agent") ||
                           absl::EqualsIgnoreCase(name, "accept-encoding"))) {
       continue;  // an empty value removes the default
@@ -240,14 +227,14 @@ absl::Status Serialize(const Exchange &ex, absl::string_view user_agent, bool de
   absl::Status s = SerializeRequestHead(
       head, wants_length ? RequestBody::Length(ex.req->body.size()) : RequestBody::None(), out);
   if (!s.ok()) return s;
-  if (ex.req->body.size() <= 64 * 1024) out->append(ex.req->body);
+  if (ex.req->body.size() <= kInlineBody) out->append(ex.req->body);
   return absl::OkStatus();
 }
 
 }  // namespace
 
 Task<absl::StatusOr<Response>> Client::Send(Request request) {
-  Pool *pool = pool_.get();
+  Pool* pool = pool_.get();
   ++pool->stats().requests;
   const absl::Duration total = request.timeout.value_or(options_.total_timeout);
   absl::StatusOr<Response> r;
@@ -266,7 +253,7 @@ Task<absl::StatusOr<Response>> Client::Send(Request request) {
   co_return r;
 }
 
-Task<absl::StatusOr<Response>> Client::SendWithin(Request *req, absl::Time deadline,
+Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadline,
                                                   absl::Duration total) {
   Exchange ex;
   ex.req = req;
@@ -283,7 +270,7 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request *req, absl::Time deadl
   }
   ex.what = absl::StrCat(ex.method, " ", ex.url.ToString());
   const bool follow = req->follow_redirects.value_or(options_.follow_redirects);
-  const RetryPolicy &policy = options_.retry;
+  const RetryPolicy& policy = options_.retry;
   std::vector<Redirect> history;
   std::vector<std::string> visited;  // "METHOD url" of every hop, for the loop guard
   int retries = 0;
@@ -325,9 +312,11 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request *req, absl::Time deadl
       conn->parser().Reset(ex.method == "HEAD");
       ReadLimits limits{deadline, total, options_.read_timeout};
       reader = std::make_unique<BodyReader>(pool_, std::move(conn), limits, ex.what);
-      s = co_await reader->conn()->stream().WriteAll(reader->conn()->write_buffer());
-      if (s.ok() && req->body.size() > 64 * 1024) {
-        s = co_await reader->conn()->stream().WriteAll(req->body);
+      if (req->body.size() > kInlineBody) {
+        const absl::string_view pieces[2] = {reader->conn()->write_buffer(), req->body};
+        s = co_await reader->conn()->stream().WriteAllv(absl::MakeConstSpan(pieces));
+      } else {
+        s = co_await reader->conn()->stream().WriteAll(reader->conn()->write_buffer());
       }
       bool any_bytes = false;
       if (s.ok()) {
@@ -352,7 +341,7 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request *req, absl::Time deadl
 
     if (reader != nullptr) {
       // The head is in: build the Response.
-      const ResponseHead &head = reader->conn()->parser().head();
+      const ResponseHead& head = reader->conn()->parser().head();
       Response resp;
       resp.status_ = head.status;
       resp.version_minor_ = head.version_minor;
@@ -423,7 +412,7 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request *req, absl::Time deadl
     if (!result.ok()) co_return result.status();
 
     // Redirect?
-    Response &resp = *result;
+    Response& resp = *result;
     std::optional<absl::string_view> location = resp.headers().Get("location");
     if (follow && IsRedirect(resp.status()) && location.has_value()) {
       if (static_cast<int>(history.size()) >= options_.max_redirects) {

@@ -95,22 +95,22 @@ class Client {
   Client();
   explicit Client(ClientOptions options);
   ~Client();
-  Client(const Client &) = delete;
-  Client &operator=(const Client &) = delete;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
 
   Task<absl::StatusOr<Response>> Get(std::string url);
   Task<absl::StatusOr<Response>> Post(std::string url, std::string body,
                                       std::string content_type = "application/octet-stream");
   Task<absl::StatusOr<Response>> Send(Request request);
 
-  const ClientOptions &options() const { return options_; }
+  const ClientOptions& options() const { return options_; }
   ClientStats stats() const;
   // Closes every idle connection now.
   void CloseIdleConnections();
 
  private:
   // Send's body, inside its total deadline; `request` lives in Send's frame.
-  Task<absl::StatusOr<Response>> SendWithin(Request *request, absl::Time deadline,
+  Task<absl::StatusOr<Response>> SendWithin(Request* request, absl::Time deadline,
                                             absl::Duration total);
 
   ClientOptions options_;

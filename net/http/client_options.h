@@ -106,10 +106,10 @@ struct ClientOptions {
   // retries included (an SSRF policy); a non-OK status refuses the address, and
   // when every address of a host is refused the request fails with the first
   // refusal.
-  std::function<absl::Status(const SocketAddress &)> address_filter;
+  std::function<absl::Status(const SocketAddress&)> address_filter;
   // Resolver to use (not owned; must outlive the Client); null: the Client
   // creates its own.
-  dns::Resolver *resolver = nullptr;
+  dns::Resolver* resolver = nullptr;
 };
 
 // Counters since the Client was created (for tests, metrics and the fetch

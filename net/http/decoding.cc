@@ -53,15 +53,15 @@ absl::Status ContentDecoder::Init(int window_bits) {
 }
 
 namespace {
-absl::Status Corrupt(ContentCoding coding, const z_stream &zs) {
+absl::Status Corrupt(ContentCoding coding, const z_stream& zs) {
   return absl::DataLossError(absl::StrCat("http: corrupt ",
                                           coding == ContentCoding::kGzip ? "gzip" : "deflate",
                                           " body: ", zs.msg != nullptr ? zs.msg : "bad data"));
 }
 }  // namespace
 
-absl::Status ContentDecoder::Decode(absl::string_view in, absl::Span<char> out, size_t *consumed,
-                                    size_t *produced) {
+absl::Status ContentDecoder::Decode(absl::string_view in, absl::Span<char> out, size_t* consumed,
+                                    size_t* produced) {
   *consumed = 0;
   *produced = 0;
   if (!initialized_) {
@@ -82,11 +82,11 @@ absl::Status ContentDecoder::Decode(absl::string_view in, absl::Span<char> out, 
     absl::Status s = Init(zlib ? MAX_WBITS : -MAX_WBITS);
     if (!s.ok()) return s;
     // Feed the kept byte on its own first.
-    z_stream &zs = state_->zs;
+    z_stream& zs = state_->zs;
     unsigned char first = static_cast<unsigned char>(sniff_);
     zs.next_in = &first;
     zs.avail_in = 1;
-    zs.next_out = reinterpret_cast<Bytef *>(out.data());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
     zs.avail_out = static_cast<uInt>(out.size());
     const int rc = inflate(&zs, Z_NO_FLUSH);
     if (rc != Z_OK && rc != Z_BUF_ERROR) return Corrupt(coding_, zs);
@@ -100,17 +100,17 @@ absl::Status ContentDecoder::Decode(absl::string_view in, absl::Span<char> out, 
         absl::StrCat("http: ", in.size(), " bytes of trailing data after the ",
                      coding_ == ContentCoding::kGzip ? "gzip" : "deflate", " stream"));
   }
-  z_stream &zs = state_->zs;
+  z_stream& zs = state_->zs;
   size_t made = *produced;
   size_t used = *consumed;
   while (!out.empty()) {
-    zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.data()));
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     zs.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), 1u << 30));
-    zs.next_out = reinterpret_cast<Bytef *>(out.data());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
     zs.avail_out = static_cast<uInt>(std::min<size_t>(out.size(), 1u << 30));
     const int rc = inflate(&zs, Z_NO_FLUSH);
-    const size_t in_used = zs.next_in - reinterpret_cast<const Bytef *>(in.data());
-    const size_t out_made = zs.next_out - reinterpret_cast<Bytef *>(out.data());
+    const size_t in_used = zs.next_in - reinterpret_cast<const Bytef*>(in.data());
+    const size_t out_made = zs.next_out - reinterpret_cast<Bytef*>(out.data());
     in.remove_prefix(in_used);
     out.remove_prefix(out_made);
     used += in_used;

@@ -43,14 +43,14 @@ class ContentDecoder {
  public:
   static absl::StatusOr<std::unique_ptr<ContentDecoder>> Create(ContentCoding coding);
   ~ContentDecoder();
-  ContentDecoder(const ContentDecoder &) = delete;
-  ContentDecoder &operator=(const ContentDecoder &) = delete;
+  ContentDecoder(const ContentDecoder&) = delete;
+  ContentDecoder& operator=(const ContentDecoder&) = delete;
 
   // Decodes a prefix of `in` into `out`; *consumed and *produced say how much.
   // Makes progress whenever `in` is non-empty or output is pending, and `out`
   // is non-empty.
-  absl::Status Decode(absl::string_view in, absl::Span<char> out, size_t *consumed,
-                      size_t *produced);
+  absl::Status Decode(absl::string_view in, absl::Span<char> out, size_t* consumed,
+                      size_t* produced);
   // The encoded input has ended: OK if the stream ended cleanly, DATA_LOSS if
   // it was cut short. Call Decode with empty input until it produces nothing
   // first (pending output).

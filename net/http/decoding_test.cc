@@ -13,13 +13,13 @@ namespace {
 using ::corio::testing::StatusIs;
 
 // window_bits: 16+15 gzip, 15 zlib, -15 raw deflate.
-std::string Compress(const std::string &in, int window_bits) {
+std::string Compress(const std::string& in, int window_bits) {
   z_stream zs{};
   deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&zs, in.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.data()));
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   zs.avail_in = in.size();
-  zs.next_out = reinterpret_cast<Bytef *>(out.data());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
   zs.avail_out = out.size();
   deflate(&zs, Z_FINISH);
   out.resize(zs.total_out);
@@ -28,7 +28,7 @@ std::string Compress(const std::string &in, int window_bits) {
 }
 
 // Decodes `in` fed `step` bytes at a time into an `out_size` buffer.
-absl::StatusOr<std::string> DecodeAll(ContentCoding coding, const std::string &in, size_t step,
+absl::StatusOr<std::string> DecodeAll(ContentCoding coding, const std::string& in, size_t step,
                                       size_t out_size) {
   auto d = ContentDecoder::Create(coding);
   if (!d.ok()) return d.status();
@@ -72,7 +72,7 @@ TEST(DecodingTest, GzipZlibAndRawDeflateAtEverySplit) {
   } cases[] = {{ContentCoding::kGzip, 16 + 15},
                {ContentCoding::kDeflate, 15},
                {ContentCoding::kDeflate, -15}};
-  for (const Case &c : cases) {
+  for (const Case& c : cases) {
     const std::string z = Compress(text, c.bits);
     for (size_t step : {size_t{1}, size_t{2}, size_t{7}, size_t{4096}, z.size()}) {
       for (size_t out : {size_t{1}, size_t{100}, size_t{65536}}) {

@@ -4,13 +4,13 @@
 
 namespace corio::http {
 
-HeaderMap HeaderMap::CopyOf(const Headers &headers) {
+HeaderMap HeaderMap::CopyOf(const Headers& headers) {
   HeaderMap m;
   size_t bytes = 0;
-  for (const Header &h : headers) bytes += h.name.size() + h.value.size();
+  for (const Header& h : headers) bytes += h.name.size() + h.value.size();
   m.data_.reserve(bytes);
   m.index_.reserve(headers.size());
-  for (const Header &h : headers) m.Add(h.name, h.value);
+  for (const Header& h : headers) m.Add(h.name, h.value);
   return m;
 }
 

@@ -28,13 +28,13 @@ namespace corio::http {
 class HeaderMap {
  public:
   HeaderMap() = default;
-  HeaderMap(const HeaderMap &other) = default;
-  HeaderMap &operator=(const HeaderMap &other) = default;
-  HeaderMap(HeaderMap &&other) noexcept = default;
-  HeaderMap &operator=(HeaderMap &&other) noexcept = default;
+  HeaderMap(const HeaderMap& other) = default;
+  HeaderMap& operator=(const HeaderMap& other) = default;
+  HeaderMap(HeaderMap&& other) noexcept = default;
+  HeaderMap& operator=(HeaderMap&& other) noexcept = default;
 
   // A copy of the parser's (view) headers.
-  static HeaderMap CopyOf(const Headers &headers);
+  static HeaderMap CopyOf(const Headers& headers);
 
   void Add(absl::string_view name, absl::string_view value);
   void Clear();
@@ -42,7 +42,7 @@ class HeaderMap {
   size_t size() const { return index_.size(); }
   bool empty() const { return index_.empty(); }
   Header operator[](size_t i) const {
-    const Field &f = index_[i];
+    const Field& f = index_[i];
     return Header{absl::string_view(data_.data() + f.name, f.name_len),
                   absl::string_view(data_.data() + f.value, f.value_len)};
   }
@@ -53,17 +53,17 @@ class HeaderMap {
 
   class Iterator {
    public:
-    Iterator(const HeaderMap *m, size_t i) : m_(m), i_(i) {}
+    Iterator(const HeaderMap* m, size_t i) : m_(m), i_(i) {}
     Header operator*() const { return (*m_)[i_]; }
-    Iterator &operator++() {
+    Iterator& operator++() {
       ++i_;
       return *this;
     }
-    bool operator==(const Iterator &o) const { return i_ == o.i_; }
-    bool operator!=(const Iterator &o) const { return i_ != o.i_; }
+    bool operator==(const Iterator& o) const { return i_ == o.i_; }
+    bool operator!=(const Iterator& o) const { return i_ != o.i_; }
 
    private:
-    const HeaderMap *m_;
+    const HeaderMap* m_;
     size_t i_;
   };
   Iterator begin() const { return Iterator(this, 0); }

@@ -14,10 +14,10 @@ TEST(RequestTest, Defaults) {
 }
 
 TEST(RequestTest, IdempotentMethods) {
-  for (const char *m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
+  for (const char* m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
     EXPECT_TRUE(IsIdempotentMethod(m)) << m;
   }
-  for (const char *m : {"POST", "PATCH", "CONNECT", "get"})
+  for (const char* m : {"POST", "PATCH", "CONNECT", "get"})
     EXPECT_FALSE(IsIdempotentMethod(m)) << m;
 }
 

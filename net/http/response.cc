@@ -15,8 +15,8 @@ constexpr size_t kPrefetchBytes = 64 * 1024;
 
 Response::Response() = default;
 Response::~Response() = default;
-Response::Response(Response &&other) noexcept = default;
-Response &Response::operator=(Response &&other) noexcept = default;
+Response::Response(Response&& other) noexcept = default;
+Response& Response::operator=(Response&& other) noexcept = default;
 
 bool Response::body_done() const { return reader_ == nullptr || reader_->done(); }
 

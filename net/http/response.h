@@ -77,20 +77,20 @@ class Response {
  public:
   Response();
   ~Response();
-  Response(Response &&other) noexcept;
-  Response &operator=(Response &&other) noexcept;
-  Response(const Response &) = delete;
-  Response &operator=(const Response &) = delete;
+  Response(Response&& other) noexcept;
+  Response& operator=(Response&& other) noexcept;
+  Response(const Response&) = delete;
+  Response& operator=(const Response&) = delete;
 
   int status() const { return status_; }
-  const std::string &reason() const { return reason_; }
+  const std::string& reason() const { return reason_; }
   int version_minor() const { return version_minor_; }  // HTTP/1.<version_minor>
-  const HeaderMap &headers() const { return headers_; }
+  const HeaderMap& headers() const { return headers_; }
   // The final URL (after redirects), normalized.
-  const Url &url() const { return url_; }
+  const Url& url() const { return url_; }
   std::string url_string() const { return url_.ToString(); }
   // The redirects followed, in order (empty without redirects).
-  const std::vector<Redirect> &history() const { return history_; }
+  const std::vector<Redirect>& history() const { return history_; }
   // Attempts beyond the first that Send made for this result (retries and the
   // replay of a request that failed on a reused connection).
   int retries() const { return retries_; }
@@ -118,7 +118,7 @@ class Response {
   void Close();
 
   // The body read by Send under BodyMode::kBuffer (empty otherwise).
-  const std::string &body() const { return body_; }
+  const std::string& body() const { return body_; }
   // Decoded body bytes delivered so far (Read, Text, Discard, or by Send).
   uint64_t body_bytes() const { return body_bytes_; }
   // The body has been read to the end (or there is none).

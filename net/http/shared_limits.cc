@@ -12,7 +12,7 @@ namespace corio::http {
 namespace http_internal {
 
 struct SharedSemaphore::Node {
-  EventLoop *loop = nullptr;
+  EventLoop* loop = nullptr;
   Event event;           // touched on `loop`'s thread only
   bool granted = false;  // guarded by State::mu
 };
@@ -73,7 +73,7 @@ void SharedSemaphore::Release() {
     state_->waiters.pop_front();
     node->granted = true;
   }
-  EventLoop *loop = node->loop;
+  EventLoop* loop = node->loop;
   if (loop == EventLoop::Current()) {
     node->event.Set();
   } else {
@@ -84,22 +84,22 @@ void SharedSemaphore::Release() {
 SharedLimitsImpl::SharedLimitsImpl(int limit, int limit_per_host)
     : limit_(limit), limit_per_host_(limit_per_host), total_(limit) {}
 
-SharedSemaphore *SharedLimitsImpl::HostSem(const std::string &key) {
+SharedSemaphore* SharedLimitsImpl::HostSem(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  Host &h = hosts_[key];
+  Host& h = hosts_[key];
   if (h.sem == nullptr) h.sem = std::make_unique<SharedSemaphore>(limit_per_host_);
   ++h.users;
   return h.sem.get();
 }
 
-void SharedLimitsImpl::DropHostUser(const std::string &key) {
+void SharedLimitsImpl::DropHostUser(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = hosts_.find(key);
   if (it != hosts_.end() && --it->second.users == 0) hosts_.erase(it);
 }
 
-Task<absl::Status> SharedLimitsImpl::Acquire(const std::string &key) {
-  SharedSemaphore *host = nullptr;
+Task<absl::Status> SharedLimitsImpl::Acquire(const std::string& key) {
+  SharedSemaphore* host = nullptr;
   if (limit_per_host_ > 0) {
     host = HostSem(key);
     absl::Status s = co_await host->Acquire();
@@ -116,10 +116,10 @@ Task<absl::Status> SharedLimitsImpl::Acquire(const std::string &key) {
   co_return s;
 }
 
-void SharedLimitsImpl::Release(const std::string &key) {
+void SharedLimitsImpl::Release(const std::string& key) {
   total_.Release();
   if (limit_per_host_ > 0) {
-    SharedSemaphore *host;
+    SharedSemaphore* host;
     {
       std::lock_guard<std::mutex> lock(mu_);
       host = hosts_[key].sem.get();

@@ -25,9 +25,9 @@ TEST(SharedLimitsTest, CreateClampsAndReports) {
 // Two loops hammer one SharedSemaphore of 3 permits: never more than 3 holders
 // at once, and every acquire eventually succeeds.
 std::atomic<int> holders{0}, peak{0}, done_count{0};
-std::latch *all_done = nullptr;
+std::latch* all_done = nullptr;
 
-Task<void> Worker(http_internal::SharedSemaphore *sem, int rounds) {
+Task<void> Worker(http_internal::SharedSemaphore* sem, int rounds) {
   for (int i = 0; i < rounds; ++i) {
     absl::Status s = co_await sem->Acquire();
     EXPECT_TRUE(s.ok()) << s;
@@ -62,7 +62,7 @@ TEST(SharedLimitsTest, SemaphoreBoundsHoldersAcrossLoops) {
   EXPECT_EQ(sem.available(), 3);
 }
 
-Task<void> CancelledWaiter(http_internal::SharedSemaphore *sem, bool *ok) {
+Task<void> CancelledWaiter(http_internal::SharedSemaphore* sem, bool* ok) {
   absl::Status first = co_await sem->Acquire();  // takes the only permit
   JoinHandle<absl::Status> waiter = Spawn(sem->Acquire());
   (void)co_await Yield();

@@ -54,9 +54,9 @@ absl::Status BodyReader::Fail(absl::Status s) {
   return status_;
 }
 
-Task<absl::Status> BodyReader::ReadHead(bool *any_bytes) {
+Task<absl::Status> BodyReader::ReadHead(bool* any_bytes) {
   *any_bytes = false;
-  ResponseParser &parser = conn_->parser();
+  ResponseParser& parser = conn_->parser();
   auto on_body = [this](absl::string_view piece) { pending_.push_back(piece); };
   for (;;) {
     absl::string_view in = conn_->buffered();
@@ -94,7 +94,7 @@ absl::Status BodyReader::StartBody(ContentCoding coding, BodyLimits limits) {
     if (!d.ok()) return Fail(d.status());
     decoder_ = *std::move(d);
   }
-  ResponseParser &parser = conn_->parser();
+  ResponseParser& parser = conn_->parser();
   if (decoder_ == nullptr && parser.framing() == BodyFraming::kContentLength &&
       parser.content_length().value_or(0) > limits.max_body_bytes) {
     return Fail(absl::ResourceExhaustedError(
@@ -129,7 +129,7 @@ void BodyReader::Complete() {
 }
 
 Task<absl::Status> BodyReader::MoreRaw() {
-  ResponseParser &parser = conn_->parser();
+  ResponseParser& parser = conn_->parser();
   auto on_body = [this](absl::string_view piece) { pending_.push_back(piece); };
   pending_.clear();
   pending_head_ = 0;
@@ -165,7 +165,7 @@ Task<absl::StatusOr<size_t>> BodyReader::Read(absl::Span<char> out) {
   for (;;) {
     // Bytes the parser already found.
     while (pending_head_ < pending_.size()) {
-      absl::string_view &piece = pending_[pending_head_];
+      absl::string_view& piece = pending_[pending_head_];
       size_t made = 0;
       if (decoder_ != nullptr) {
         size_t used = 0;
@@ -204,7 +204,7 @@ Task<absl::StatusOr<size_t>> BodyReader::Read(absl::Span<char> out) {
       co_return size_t{0};
     }
     // A large identity body: read straight into the caller's buffer.
-    ResponseParser &parser = conn_->parser();
+    ResponseParser& parser = conn_->parser();
     if (decoder_ == nullptr && conn_->buffered().empty() &&
         (parser.framing() == BodyFraming::kContentLength ||
          parser.framing() == BodyFraming::kUntilClose)) {

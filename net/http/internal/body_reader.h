@@ -39,13 +39,13 @@ class BodyReader {
   BodyReader(std::shared_ptr<Pool> pool, std::unique_ptr<Connection> conn, ReadLimits limits,
              std::string what);
   ~BodyReader();
-  BodyReader(const BodyReader &) = delete;
-  BodyReader &operator=(const BodyReader &) = delete;
+  BodyReader(const BodyReader&) = delete;
+  BodyReader& operator=(const BodyReader&) = delete;
 
   // Reads the response head (skipping 1xx interim responses). After OK,
   // conn().parser().head() holds views valid until the next Read. `*any_bytes`:
   // whether any response byte arrived.
-  Task<absl::Status> ReadHead(bool *any_bytes);
+  Task<absl::Status> ReadHead(bool* any_bytes);
   // After the head: decode with `coding` (identity when null) within `limits`.
   absl::Status StartBody(ContentCoding coding, BodyLimits limits);
 
@@ -60,8 +60,8 @@ class BodyReader {
   // it will not suspend.
   bool RawBodyBuffered(size_t max) const;
   uint64_t decoded_bytes() const { return decoded_; }
-  Connection *conn() { return conn_.get(); }
-  const std::string &what() const { return what_; }
+  Connection* conn() { return conn_.get(); }
+  const std::string& what() const { return what_; }
 
  private:
   absl::Status Fail(absl::Status s);

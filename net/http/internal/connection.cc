@@ -1,15 +1,11 @@
 #include "net/http/internal/connection.h"
 
-#include <errno.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "loop/event_loop.h"
-#include "tasks/with_timeout.h"
 
 namespace corio::http::http_internal {
 
@@ -17,26 +13,25 @@ namespace {
 constexpr size_t kInitialBuffer = 16 * 1024;
 }
 
-Task<absl::StatusOr<size_t>> ReadBefore(ByteStream &stream, absl::Span<char> buf,
+Task<absl::StatusOr<size_t>> ReadBefore(ByteStream& stream, absl::Span<char> buf,
                                         absl::Time deadline) {
   if (deadline == absl::InfiniteFuture()) {
     co_return co_await stream.Read(buf);
   }
-  co_return co_await WithDeadline(deadline, stream.Read(buf));
+  co_return co_await stream.ReadBefore(buf, deadline);
 }
 
-absl::Status ReadTimeoutError(const ReadLimits &limits, absl::string_view what) {
-  EventLoop *loop = EventLoop::Current();
+absl::Status ReadTimeoutError(const ReadLimits& limits, absl::string_view what) {
+  EventLoop* loop = EventLoop::Current();
   const bool total = loop != nullptr && loop->Now() >= limits.total_deadline;
   return absl::DeadlineExceededError(absl::StrCat(
       "http ", what, ": ", total ? "total" : "read", " timeout ",
       absl::FormatDuration(total ? limits.total_timeout : limits.read_timeout), " exceeded"));
 }
 
-Connection::Connection(std::unique_ptr<ByteStream> stream, int fd, std::string key,
-                       std::string peer, ParserLimits limits)
+Connection::Connection(std::unique_ptr<ByteStream> stream, std::string key, std::string peer,
+                       ParserLimits limits)
     : stream_(std::move(stream)),
-      fd_(fd),
       key_(std::move(key)),
       peer_(std::move(peer)),
       parser_(limits),
@@ -47,13 +42,13 @@ Connection::~Connection() {
 }
 
 namespace {
-absl::Time ReadDeadline(const ReadLimits &limits) {
+absl::Time ReadDeadline(const ReadLimits& limits) {
   if (limits.read_timeout == absl::InfiniteDuration()) return limits.total_deadline;
   return std::min(limits.total_deadline, EventLoop::Current()->Now() + limits.read_timeout);
 }
 }  // namespace
 
-Task<absl::StatusOr<size_t>> Connection::Fill(const ReadLimits &limits, absl::string_view what) {
+Task<absl::StatusOr<size_t>> Connection::Fill(const ReadLimits& limits, absl::string_view what) {
   if (begin_ > 0 && (end_ == cap_ || begin_ >= cap_ / 2)) {
     std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
     end_ -= begin_;
@@ -82,7 +77,7 @@ Task<absl::StatusOr<size_t>> Connection::Fill(const ReadLimits &limits, absl::st
   co_return *n;
 }
 
-Task<absl::StatusOr<size_t>> Connection::ReadInto(absl::Span<char> out, const ReadLimits &limits,
+Task<absl::StatusOr<size_t>> Connection::ReadInto(absl::Span<char> out, const ReadLimits& limits,
                                                   absl::string_view what) {
   absl::StatusOr<size_t> n = co_await ReadBefore(*stream_, out, ReadDeadline(limits));
   if (!n.ok() && absl::IsDeadlineExceeded(n.status())) co_return ReadTimeoutError(limits, what);
@@ -90,12 +85,7 @@ Task<absl::StatusOr<size_t>> Connection::ReadInto(absl::Span<char> out, const Re
 }
 
 bool Connection::IsIdleUsable() const {
-  if (begin_ != end_) return false;  // bytes nobody asked for
-  if (fd_ < 0) return true;
-  char c;
-  const ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
-  return false;  // 0: the peer closed; > 0: unexpected bytes
+  return begin_ == end_ && stream_->IsIdleUsable();  // no bytes nobody asked for
 }
 
 }  // namespace corio::http::http_internal

@@ -26,7 +26,7 @@ namespace corio::http::http_internal {
 
 // Reads into `buf` before `deadline` (InfiniteFuture: no bound).
 // DEADLINE_EXCEEDED when nothing arrived by then.
-Task<absl::StatusOr<size_t>> ReadBefore(ByteStream &stream, absl::Span<char> buf,
+Task<absl::StatusOr<size_t>> ReadBefore(ByteStream& stream, absl::Span<char> buf,
                                         absl::Time deadline);
 
 // What bounds a read: the request's total deadline and the per-read idle
@@ -40,18 +40,17 @@ struct ReadLimits {
 
 class Connection {
  public:
-  // `fd`: the TCP socket under the stream (for the idle check), -1 if none.
-  Connection(std::unique_ptr<ByteStream> stream, int fd, std::string key, std::string peer,
+  Connection(std::unique_ptr<ByteStream> stream, std::string key, std::string peer,
              ParserLimits limits);
   ~Connection();
-  Connection(const Connection &) = delete;
-  Connection &operator=(const Connection &) = delete;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
-  ByteStream &stream() { return *stream_; }
-  const std::string &key() const { return key_; }  // "scheme://host:port"
-  const std::string &peer() const { return peer_; }
-  ResponseParser &parser() { return parser_; }
-  std::string &write_buffer() { return wbuf_; }
+  ByteStream& stream() { return *stream_; }
+  const std::string& key() const { return key_; }  // "scheme://host:port"
+  const std::string& peer() const { return peer_; }
+  ResponseParser& parser() { return parser_; }
+  std::string& write_buffer() { return wbuf_; }
 
   // Unconsumed bytes read from the stream.
   absl::string_view buffered() const {
@@ -64,10 +63,10 @@ class Connection {
   // Reads more bytes after the buffered ones (moving them to the front, or
   // growing the buffer up to `max_buffer` when it is full). Returns the bytes
   // read, 0 at EOF. `what` words a timeout ("GET http://h/x").
-  Task<absl::StatusOr<size_t>> Fill(const ReadLimits &limits, absl::string_view what);
+  Task<absl::StatusOr<size_t>> Fill(const ReadLimits& limits, absl::string_view what);
   // Reads straight into `out` (the buffer must be empty): for large bodies, no
   // copy.
-  Task<absl::StatusOr<size_t>> ReadInto(absl::Span<char> out, const ReadLimits &limits,
+  Task<absl::StatusOr<size_t>> ReadInto(absl::Span<char> out, const ReadLimits& limits,
                                         absl::string_view what);
 
   // Non-blocking, never suspends: false if the peer closed or reset the idle
@@ -80,7 +79,6 @@ class Connection {
 
  private:
   std::unique_ptr<ByteStream> stream_;
-  int fd_;
   std::string key_;
   std::string peer_;
   ResponseParser parser_;
@@ -92,7 +90,7 @@ class Connection {
 };
 
 // The DEADLINE_EXCEEDED status for a read that ran out of time.
-absl::Status ReadTimeoutError(const ReadLimits &limits, absl::string_view what);
+absl::Status ReadTimeoutError(const ReadLimits& limits, absl::string_view what);
 
 }  // namespace corio::http::http_internal
 

@@ -9,7 +9,7 @@ namespace corio::http::http_internal {
 
 // ---- Pool ----
 
-Pool::Pool(const ClientOptions &options)
+Pool::Pool(const ClientOptions& options)
     : limit_per_host_(std::max(0, options.limit_per_host)),
       max_idle_per_host_(std::max(0, options.max_idle_per_host)),
       idle_timeout_(options.idle_timeout),
@@ -19,21 +19,21 @@ Pool::Pool(const ClientOptions &options)
 
 Pool::~Pool() { CloseIdle(); }
 
-Pool::Host &Pool::HostFor(const std::string &key) {
-  Host &h = hosts_[key];
+Pool::Host& Pool::HostFor(const std::string& key) {
+  Host& h = hosts_[key];
   if (h.sem == nullptr && limit_per_host_ > 0 && shared_ == nullptr) {
     h.sem = std::make_unique<Semaphore>(limit_per_host_);
   }
   return h;
 }
 
-void Pool::MaybeForget(const std::string &key) {
+void Pool::MaybeForget(const std::string& key) {
   auto it = hosts_.find(key);
   if (it != hosts_.end() && it->second.users == 0 && it->second.idle.empty()) hosts_.erase(it);
 }
 
-Task<absl::Status> Pool::AcquirePermit(const std::string &key) {
-  Host &h = HostFor(key);  // node_hash_map: stable while users > 0
+Task<absl::Status> Pool::AcquirePermit(const std::string& key) {
+  Host& h = HostFor(key);  // node_hash_map: stable while users > 0
   ++h.users;
   if (shared_ != nullptr) {
     absl::Status s = co_await shared_->impl_->Acquire(key);
@@ -63,7 +63,7 @@ Task<absl::Status> Pool::AcquirePermit(const std::string &key) {
   co_return absl::OkStatus();
 }
 
-void Pool::ReleasePermit(const std::string &key) {
+void Pool::ReleasePermit(const std::string& key) {
   auto it = hosts_.find(key);
   if (shared_ != nullptr) {
     shared_->impl_->Release(key);
@@ -78,12 +78,12 @@ void Pool::ReleasePermit(const std::string &key) {
   }
 }
 
-std::unique_ptr<Connection> Pool::TakeIdle(const std::string &key) {
+std::unique_ptr<Connection> Pool::TakeIdle(const std::string& key) {
   auto it = hosts_.find(key);
   if (it == hosts_.end()) return nullptr;
   const absl::Time now = EventLoop::Current()->Now();
   MaybeSweep(now);
-  std::vector<std::unique_ptr<Connection>> &idle = it->second.idle;
+  std::vector<std::unique_ptr<Connection>>& idle = it->second.idle;
   while (!idle.empty()) {
     std::unique_ptr<Connection> c = std::move(idle.back());
     idle.pop_back();
@@ -104,8 +104,8 @@ void Pool::PutIdle(std::unique_ptr<Connection> conn) {
   }
   const absl::Time now = EventLoop::Current()->Now();
   MaybeSweep(now);
-  const std::string &key = conn->key();
-  Host &h = HostFor(key);
+  const std::string& key = conn->key();
+  Host& h = HostFor(key);
   if (static_cast<int>(h.idle.size()) >= max_idle_per_host_) {
     Discard(std::move(h.idle.front()));
     h.idle.erase(h.idle.begin());
@@ -126,7 +126,7 @@ void Pool::MaybeSweep(absl::Time now) {
   if (now < next_sweep_) return;
   next_sweep_ = now + idle_timeout_ / 2;
   for (auto it = hosts_.begin(); it != hosts_.end();) {
-    std::vector<std::unique_ptr<Connection>> &idle = it->second.idle;
+    std::vector<std::unique_ptr<Connection>>& idle = it->second.idle;
     size_t keep = 0;
     for (size_t i = 0; i < idle.size(); ++i) {
       if (now - idle[i]->idle_since() >= idle_timeout_) {
@@ -147,7 +147,7 @@ void Pool::MaybeSweep(absl::Time now) {
 
 void Pool::CloseIdle() {
   for (auto it = hosts_.begin(); it != hosts_.end();) {
-    for (auto &c : it->second.idle) Discard(std::move(c));
+    for (auto& c : it->second.idle) Discard(std::move(c));
     idle_total_ -= static_cast<int>(it->second.idle.size());
     it->second.idle.clear();
     if (it->second.users == 0) {
@@ -163,7 +163,7 @@ void Pool::Close() {
   CloseIdle();
 }
 
-absl::StatusOr<dns::Resolver *> Pool::resolver() {
+absl::StatusOr<dns::Resolver*> Pool::resolver() {
   if (resolver_ != nullptr) return resolver_;
   absl::StatusOr<std::unique_ptr<dns::Resolver>> r = dns::Resolver::Create();
   if (!r.ok()) return r.status();

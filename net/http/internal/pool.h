@@ -33,18 +33,18 @@ namespace corio::http::http_internal {
 
 class Pool {
  public:
-  explicit Pool(const ClientOptions &options);
+  explicit Pool(const ClientOptions& options);
   ~Pool();
-  Pool(const Pool &) = delete;
-  Pool &operator=(const Pool &) = delete;
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
 
   // Waits for a permit for `key`. OK, or CANCELLED.
-  Task<absl::Status> AcquirePermit(const std::string &key);
-  void ReleasePermit(const std::string &key);
+  Task<absl::Status> AcquirePermit(const std::string& key);
+  void ReleasePermit(const std::string& key);
 
   // The most recently used idle connection to `key` that is still usable (stale
   // ones are closed on the way), or null.
-  std::unique_ptr<Connection> TakeIdle(const std::string &key);
+  std::unique_ptr<Connection> TakeIdle(const std::string& key);
   // A connection whose response ended cleanly and which may carry another
   // request: kept idle (unless the pool is closed or the host has enough idle
   // ones: then closed).
@@ -59,9 +59,9 @@ class Pool {
   bool closed() const { return closed_; }
 
   // The resolver (created on first use unless the options gave one).
-  absl::StatusOr<dns::Resolver *> resolver();
+  absl::StatusOr<dns::Resolver*> resolver();
 
-  ClientStats &stats() { return stats_; }
+  ClientStats& stats() { return stats_; }
   int idle_count() const { return idle_total_; }
 
  private:
@@ -70,8 +70,8 @@ class Pool {
     std::vector<std::unique_ptr<Connection>> idle;  // oldest first
     int users = 0;                                  // permit holders and waiters
   };
-  Host &HostFor(const std::string &key);
-  void MaybeForget(const std::string &key);
+  Host& HostFor(const std::string& key);
+  void MaybeForget(const std::string& key);
   // Closes idle connections past the idle timeout, at most twice per idle
   // timeout (done lazily on pool activity: no timer outlives a loop this way).
   void MaybeSweep(absl::Time now);
@@ -86,7 +86,7 @@ class Pool {
   int idle_total_ = 0;
   bool closed_ = false;
   std::unique_ptr<dns::Resolver> own_resolver_;
-  dns::Resolver *resolver_ = nullptr;
+  dns::Resolver* resolver_ = nullptr;
   ClientStats stats_;
 };
 

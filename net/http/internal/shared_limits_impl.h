@@ -37,8 +37,8 @@ class SharedSemaphore {
 class SharedLimitsImpl {
  public:
   SharedLimitsImpl(int limit, int limit_per_host);
-  Task<absl::Status> Acquire(const std::string &key);
-  void Release(const std::string &key);
+  Task<absl::Status> Acquire(const std::string& key);
+  void Release(const std::string& key);
   int limit() const { return limit_; }
   int limit_per_host() const { return limit_per_host_; }
   int in_use() const;
@@ -48,8 +48,8 @@ class SharedLimitsImpl {
     std::unique_ptr<SharedSemaphore> sem;
     int users = 0;
   };
-  SharedSemaphore *HostSem(const std::string &key);
-  void DropHostUser(const std::string &key);
+  SharedSemaphore* HostSem(const std::string& key);
+  void DropHostUser(const std::string& key);
 
   const int limit_;
   const int limit_per_host_;

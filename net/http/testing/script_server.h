@@ -55,14 +55,14 @@ struct Reply {
   static Reply Ok(std::string body, int status = 200, std::string extra = "");
 };
 
-using Handler = std::function<Reply(const RawRequest &)>;
+using Handler = std::function<Reply(const RawRequest&)>;
 
 class ScriptServer {
  public:
   static absl::StatusOr<std::unique_ptr<ScriptServer>> Start(Handler handler);
   ~ScriptServer();
 
-  const SocketAddress &address() const { return address_; }
+  const SocketAddress& address() const { return address_; }
   uint16_t port() const { return address_.port(); }
   std::string Url(absl::string_view path) const;
   int connections() const { return state_->connections; }
@@ -72,7 +72,7 @@ class ScriptServer {
   int in_flight() const { return state_->in_flight; }
   int max_in_flight() const { return state_->max_in_flight; }
   int max_open_connections() const { return state_->max_open; }
-  const std::vector<RawRequest> &log() const { return state_->log; }
+  const std::vector<RawRequest>& log() const { return state_->log; }
 
  private:
   struct State {
