@@ -21,6 +21,8 @@
 #include "net/http/serializer.h"
 #include "net/http/url.h"
 #include "net/tcp_stream.h"
+#include "net/tls/tls_context.h"
+#include "net/tls/tls_stream.h"
 #include "tasks/sleep.h"
 #include "tasks/with_timeout.h"
 
@@ -125,8 +127,12 @@ struct Hop {
     std::string peer = tcp->peer().ToString();
     std::unique_ptr<ByteStream> stream = std::make_unique<TcpStream>(*std::move(tcp));
     if (url->is_https()) {
-      co_return absl::UnimplementedError(
-          absl::StrCat("https to ", url->HostPort(), ": TLS is not available in this build yet"));
+      absl::StatusOr<std::shared_ptr<tls::TlsContext>> ctx = pool->tls_context();
+      if (!ctx.ok()) co_return ctx.status();
+      absl::StatusOr<std::unique_ptr<tls::TlsStream>> tls =
+          co_await tls::TlsStream::Connect(*std::move(ctx), std::move(stream), url->host);
+      if (!tls.ok()) co_return tls.status();
+      stream = *std::move(tls);
     }
     ParserLimits limits;
     limits.max_head_bytes = options->max_head_bytes;

@@ -63,7 +63,7 @@
 //   self-signed, expired). PERMISSION_DENIED  (or whatever the filter returns)
 //   every address refused by
 //                      address_filter.
-//   UNIMPLEMENTED      https when the build has no TLS.
+//   INVALID_ARGUMENT   also: an unusable TlsOptions::ca_file (the first https request).
 //   CANCELLED          the calling task was cancelled.
 // A response with a 4xx/5xx status is a Response, not an error (see
 // RaiseForStatus); when retries run out on a 429/5xx the last response is the

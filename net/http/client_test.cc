@@ -13,6 +13,7 @@
 #include "net/dns/resolver.h"
 #include "net/http/testing/script_server.h"
 #include "net/tcp_listener.h"
+#include "net/tls/tls_context.h"
 #include "tasks/gather.h"
 #include "tasks/sleep.h"
 #include "tasks/spawn.h"
@@ -21,6 +22,8 @@
 #include "testing/fd_leak_check.h"
 #include "testing/run_task.h"
 #include "testing/status_matchers.h"
+#include "testing/tcp_server.h"
+#include "testing/tls_certs.h"
 
 namespace corio::http {
 namespace {
@@ -30,6 +33,7 @@ using ::corio::http::testing::Reply;
 using ::corio::http::testing::ScriptServer;
 using ::corio::testing::RunTask;
 using ::corio::testing::StatusIs;
+using ::corio::tls::CertAndKey;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 
@@ -1070,6 +1074,93 @@ Task<absl::Status> TenThousandFailures() {
 
 TEST_F(ClientTest, TenThousandFailedRequestsLeakNothing) {
   CORIO_EXPECT_OK(RunTask(TenThousandFailures()));
+}
+
+// ---- TLS ----
+
+Task<absl::Status> TlsRequests() {
+  auto certs = corio::testing::TlsCerts::Create().value();
+  auto make_server = [&certs](const CertAndKey& ck) {
+    tls::ServerOptions so;
+    so.cert_pem = ck.cert_pem;
+    so.key_pem = ck.key_pem;
+    auto ctx = tls::TlsContext::CreateServer(so).value();
+    return ScriptServer::Start(
+               [](const RawRequest& req) { return Reply::Ok("secure " + req.target); }, ctx)
+        .value();
+  };
+  auto good = make_server(certs.server());
+  auto self_signed = make_server(certs.self_signed());
+  auto wrong_name = make_server(certs.wrong_name());
+  auto expired = make_server(certs.expired());
+
+  ClientOptions trusting;
+  trusting.tls.ca_file = certs.ca_file();
+  Client client(trusting);
+  for (int i = 0; i < 3; ++i) {
+    absl::StatusOr<Response> r = co_await client.Get(good->Url("/x"));
+    CORIO_CO_RETURN_IF_ERROR(r.status());
+    absl::StatusOr<std::string> t = co_await r->Text();
+    EXPECT_EQ(t.value_or(""), "secure /x");
+  }
+  EXPECT_EQ(good->connections(), 1);  // kept alive over TLS too
+  for (ScriptServer* bad : {self_signed.get(), wrong_name.get(), expired.get()}) {
+    absl::StatusOr<Response> r = co_await client.Get(bad->Url("/"));
+    EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kUnauthenticated, HasSubstr("127.0.0.1")));
+  }
+  // The system store does not know the test CA; `insecure` skips verification.
+  Client system_store;
+  absl::StatusOr<Response> unknown_ca = co_await system_store.Get(good->Url("/"));
+  EXPECT_THAT(unknown_ca.status(), StatusIs(absl::StatusCode::kUnauthenticated));
+  ClientOptions insecure;
+  insecure.tls.insecure = true;
+  Client insecure_client(insecure);
+  absl::StatusOr<Response> ok = co_await insecure_client.Get(self_signed->Url("/"));
+  CORIO_CO_RETURN_IF_ERROR(ok.status());
+  EXPECT_EQ(ok->status(), 200);
+  ClientOptions bad_ca;
+  bad_ca.tls.ca_file = "/nonexistent/ca.pem";
+  Client bad_ca_client(bad_ca);
+  absl::StatusOr<Response> no_ca = co_await bad_ca_client.Get(good->Url("/"));
+  EXPECT_THAT(no_ca.status(), StatusIs(absl::StatusCode::kInvalidArgument));
+  co_return absl::OkStatus();
+}
+
+TEST_F(ClientTest, HttpsVerifiesCertificatesAndKeepsConnectionsAlive) {
+  CORIO_EXPECT_OK(RunTask(TlsRequests()));
+}
+
+Task<absl::Status> TlsProtocolMismatch() {
+  // TLS to a plain port: the server answers the ClientHello with a plain 400, as nginx does.
+  corio::testing::FakeTcpServer::Options plain_options;
+  plain_options.behavior = corio::testing::FakeTcpServer::Behavior::kGreetThenClose;
+  plain_options.greeting = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+  auto plain = corio::testing::FakeTcpServer::Start(plain_options).value();
+  ClientOptions options;
+  options.tls.insecure = true;
+  Client client(options);
+  absl::StatusOr<Response> r1 =
+      co_await client.Get(absl::StrCat("https://127.0.0.1:", plain->address().port(), "/"));
+  EXPECT_THAT(r1.status(), StatusIs(absl::StatusCode::kUnavailable));
+  // Plain HTTP to a TLS port: the TLS server cannot parse the request and hangs up.
+  auto certs = corio::testing::TlsCerts::Create().value();
+  tls::ServerOptions so;
+  so.cert_pem = certs.server().cert_pem;
+  so.key_pem = certs.server().key_pem;
+  auto tls_server = ScriptServer::Start([](const RawRequest&) { return Reply::Ok("x"); },
+                                        tls::TlsContext::CreateServer(so).value())
+                        .value();
+  Request req;
+  req.url = absl::StrCat("http://127.0.0.1:", tls_server->port(), "/");
+  req.timeout = absl::Seconds(10);
+  absl::StatusOr<Response> r2 = co_await client.Send(std::move(req));
+  EXPECT_FALSE(r2.ok());
+  EXPECT_TRUE(absl::IsUnavailable(r2.status()) || absl::IsDataLoss(r2.status())) << r2.status();
+  co_return absl::OkStatus();
+}
+
+TEST_F(ClientTest, TlsToAPlainPortAndPlainToATlsPortFailClearly) {
+  CORIO_EXPECT_OK(RunTask(TlsProtocolMismatch()));
 }
 
 }  // namespace

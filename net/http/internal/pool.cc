@@ -15,7 +15,8 @@ Pool::Pool(const ClientOptions& options)
       idle_timeout_(options.idle_timeout),
       shared_(options.shared_limits),
       total_(std::max(1, options.limit)),
-      resolver_(options.resolver) {}
+      resolver_(options.resolver),
+      tls_options_(options.tls) {}
 
 Pool::~Pool() { CloseIdle(); }
 
@@ -170,6 +171,17 @@ absl::StatusOr<dns::Resolver*> Pool::resolver() {
   own_resolver_ = *std::move(r);
   resolver_ = own_resolver_.get();
   return resolver_;
+}
+
+absl::StatusOr<std::shared_ptr<tls::TlsContext>> Pool::tls_context() {
+  if (tls_ != nullptr) return tls_;
+  tls::ClientOptions o;
+  o.ca_file = tls_options_.ca_file;
+  o.insecure = tls_options_.insecure;
+  absl::StatusOr<std::shared_ptr<tls::TlsContext>> ctx = tls::TlsContext::CreateClient(o);
+  if (!ctx.ok()) return ctx.status();
+  tls_ = *std::move(ctx);
+  return tls_;
 }
 
 }  // namespace corio::http::http_internal

@@ -26,6 +26,7 @@
 #include "net/http/client_options.h"
 #include "net/http/internal/connection.h"
 #include "net/http/internal/shared_limits_impl.h"
+#include "net/tls/tls_context.h"
 #include "tasks/semaphore.h"
 #include "tasks/task.h"
 
@@ -60,6 +61,9 @@ class Pool {
 
   // The resolver (created on first use unless the options gave one).
   absl::StatusOr<dns::Resolver*> resolver();
+  // The TLS client context of the Client (created on first use from ClientOptions::tls;
+  // shared by its connections, it holds the session cache).
+  absl::StatusOr<std::shared_ptr<tls::TlsContext>> tls_context();
 
   ClientStats& stats() { return stats_; }
   int idle_count() const { return idle_total_; }
@@ -87,6 +91,8 @@ class Pool {
   bool closed_ = false;
   std::unique_ptr<dns::Resolver> own_resolver_;
   dns::Resolver* resolver_ = nullptr;
+  TlsOptions tls_options_;
+  std::shared_ptr<tls::TlsContext> tls_;
   ClientStats stats_;
 };
 

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "net/tls/tls_stream.h"
 #include "tasks/sleep.h"
 #include "tasks/task_group.h"
 
@@ -33,9 +34,15 @@ Reply Reply::Ok(std::string body, int status, std::string extra) {
 }
 
 absl::StatusOr<std::unique_ptr<ScriptServer>> ScriptServer::Start(Handler handler) {
+  return Start(std::move(handler), nullptr);
+}
+
+absl::StatusOr<std::unique_ptr<ScriptServer>> ScriptServer::Start(
+    Handler handler, std::shared_ptr<tls::TlsContext> server_ctx) {
   std::unique_ptr<ScriptServer> s(new ScriptServer());
   s->state_ = std::make_shared<State>();
   s->state_->handler = std::move(handler);
+  s->state_->tls = std::move(server_ctx);
   absl::StatusOr<TcpListener> l = TcpListener::Bind(SocketAddress::Loopback4(0));
   if (!l.ok()) return l.status();
   s->state_->listener = *std::move(l);
@@ -50,7 +57,7 @@ ScriptServer::~ScriptServer() {
 }
 
 std::string ScriptServer::Url(absl::string_view path) const {
-  return absl::StrCat("http://127.0.0.1:", address_.port(), path);
+  return absl::StrCat(state_->tls ? "https" : "http", "://127.0.0.1:", address_.port(), path);
 }
 
 Task<void> ScriptServer::AcceptLoop(std::shared_ptr<State> state) {
@@ -64,7 +71,16 @@ Task<void> ScriptServer::AcceptLoop(std::shared_ptr<State> state) {
   (void)co_await group.Wait();
 }
 
-Task<void> ScriptServer::Serve(std::shared_ptr<State> state, TcpStream conn, int index) {
+Task<void> ScriptServer::Serve(std::shared_ptr<State> state, TcpStream tcp, int index) {
+  const int fd = tcp.fd();
+  std::unique_ptr<ByteStream> stream = std::make_unique<TcpStream>(std::move(tcp));
+  if (state->tls != nullptr) {
+    absl::StatusOr<std::unique_ptr<tls::TlsStream>> t =
+        co_await tls::TlsStream::Accept(state->tls, std::move(stream));
+    if (!t.ok()) co_return;
+    stream = *std::move(t);
+  }
+  ByteStream& conn = *stream;
   ++state->open;
   state->max_open = std::max(state->max_open, state->open);
   std::string buf;
@@ -134,7 +150,7 @@ Task<void> ScriptServer::Serve(std::shared_ptr<State> state, TcpStream conn, int
     if (reply.after == Reply::After::kClose) break;
     if (reply.after == Reply::After::kReset) {
       const linger abort_on_close{1, 0};
-      setsockopt(conn.fd(), SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
       break;
     }
     if (reply.after == Reply::After::kStall) {

@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "net/socket_address.h"
 #include "net/tcp_listener.h"
+#include "net/tls/tls_context.h"
 #include "tasks/spawn.h"
 
 namespace corio::http::testing {
@@ -60,6 +61,9 @@ using Handler = std::function<Reply(const RawRequest&)>;
 class ScriptServer {
  public:
   static absl::StatusOr<std::unique_ptr<ScriptServer>> Start(Handler handler);
+  // Serves TLS with `server_ctx` (TlsContext::CreateServer); Url() then says https.
+  static absl::StatusOr<std::unique_ptr<ScriptServer>> Start(
+      Handler handler, std::shared_ptr<tls::TlsContext> server_ctx);
   ~ScriptServer();
 
   const SocketAddress& address() const { return address_; }
@@ -77,6 +81,7 @@ class ScriptServer {
  private:
   struct State {
     Handler handler;
+    std::shared_ptr<tls::TlsContext> tls;
     TcpListener listener;
     int connections = 0, requests = 0, open = 0, max_open = 0, in_flight = 0, max_in_flight = 0;
     std::vector<RawRequest> log;
