@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "net/tls/tls_stream.h"
 #include "tasks/sleep.h"
 #include "tasks/with_timeout.h"
 #include "testing/http_server_internal.h"
@@ -41,9 +42,12 @@ bool IsToken(absl::string_view s) {
 // One connection's stream and read buffer.
 struct Conn {
   std::shared_ptr<FakeHttpServer::State> state;
-  std::unique_ptr<ByteStream> stream;
-  int fd = -1;  // the socket under `stream`, for SO_LINGER
+  std::unique_ptr<ByteStream> stream;  // the TcpStream, or a TlsStream over it
+  ByteStream* transport = nullptr;     // the TcpStream
+  int fd = -1;                         // its socket, for SO_LINGER
   std::string peer;
+  bool tls = false;
+  std::string tls_server_name;
   std::vector<char> buf = std::vector<char>(kReadChunk);
   size_t begin = 0;
   size_t end = 0;
@@ -199,6 +203,10 @@ Task<ReadOutcome> ReadRequest(Conn& c, HttpRequest& req) {
       ++c.begin;
       searched = 0;
     }
+    // Not the start of a request line (a TLS ClientHello, say): say so now, not after 64 KiB.
+    if (c.begin < c.end && !IsTokenChar(static_cast<unsigned char>(c.buf[c.begin]))) {
+      co_return ReadOutcome::Reject(400, "not an HTTP/1.1 request");
+    }
     head_end = FindHeadEnd(c.pending(), searched > 2 ? searched - 2 : 0);
     if (head_end != absl::string_view::npos) break;
     searched = c.end - c.begin;
@@ -348,7 +356,8 @@ class Sender {
   bool sent_any_ = false;
 };
 
-enum class After { kKeepOpen, kClose, kReset, kStall };
+// kClose ends TLS with close_notify; kCloseAbruptly (a scripted fault) only closes TCP.
+enum class After { kKeepOpen, kClose, kCloseAbruptly, kReset, kStall };
 
 After AfterFault(Fault f) {
   switch (f) {
@@ -359,7 +368,7 @@ After AfterFault(Fault f) {
     case Fault::kResetAfterBodyBytes:
       return After::kReset;
     default:
-      return After::kClose;
+      return After::kCloseAbruptly;
   }
 }
 
@@ -451,27 +460,32 @@ Task<After> Respond(Conn& c, const HttpRequest& req, const HttpResponse& r, bool
   co_return closing ? After::kClose : After::kKeepOpen;
 }
 
-// Reads and drops what the client sends until it closes (or the server stops).
-Task<absl::Status> Drain(Conn& c) {
+// Reads and drops what the client sends on `s` until it closes (or the server stops).
+Task<absl::Status> Drain(Conn& c, ByteStream& s) {
   for (;;) {
     c.begin = c.end = 0;
-    absl::StatusOr<size_t> n = co_await c.stream->Read(absl::MakeSpan(c.buf));
+    absl::StatusOr<size_t> n = co_await s.Read(absl::MakeSpan(c.buf));
     if (!n.ok()) co_return n.status();
     if (*n == 0) co_return absl::OkStatus();
   }
 }
 
-Task<void> CloseGracefully(Conn& c) {
-  absl::Status shut = co_await c.stream->Shutdown();
+// Half-closes (with close_notify over TLS unless `abruptly`), lets the client read to the end
+// and close its side, then closes.
+Task<void> CloseGracefully(Conn& c, bool abruptly = false) {
+  ByteStream& s = abruptly ? *c.transport : *c.stream;
+  absl::Status shut = co_await s.Shutdown();
   if (shut.ok()) {
-    (void)co_await WithTimeout(kLingerTime, Drain(c));
+    (void)co_await WithTimeout(kLingerTime, Drain(c, s));
   }
+  c.transport->Close();  // first: a TlsStream then has nothing left to send
   c.stream->Close();
 }
 
 void Abort(Conn& c) {
   const linger abort_on_close{1, 0};
   setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  c.transport->Close();
   c.stream->Close();
 }
 
@@ -519,14 +533,30 @@ class OpenConnection {
 
 }  // namespace
 
-Task<void> ServeConnection(std::shared_ptr<FakeHttpServer::State> state, TcpStream stream) {
+Task<void> ServeConnection(std::shared_ptr<FakeHttpServer::State> state, TcpStream tcp) {
   OpenConnection open(*state);
   Conn c;
   c.state = state;
-  c.fd = stream.fd();
-  c.peer = stream.peer().ToString();
-  c.stream = std::make_unique<TcpStream>(std::move(stream));
+  c.fd = tcp.fd();
+  c.peer = tcp.peer().ToString();
+  auto transport = std::make_unique<TcpStream>(std::move(tcp));
+  c.transport = transport.get();
   const FakeHttpServer::Options& options = state->options;
+  if (options.tls == nullptr) {
+    c.stream = std::move(transport);
+  } else {
+    absl::StatusOr<std::unique_ptr<tls::TlsStream>> tls = co_await WithTimeout(
+        options.tls_handshake_timeout, tls::TlsStream::Accept(options.tls, std::move(transport)));
+    if (!tls.ok()) {  // the transport is closed
+      if (!absl::IsCancelled(tls.status())) state->OnTlsHandshake(false, false);
+      co_return;
+    }
+    state->OnTlsHandshake(true, (*tls)->session_reused());
+    c.tls = true;
+    c.tls_server_name = (*tls)->server_name();
+    c.transport = &(*tls)->transport();
+    c.stream = *std::move(tls);
+  }
   for (int served = 0;; ++served) {
     HttpRequest req;
     ReadOutcome o = co_await ReadRequest(c, req);
@@ -539,6 +569,8 @@ Task<void> ServeConnection(std::shared_ptr<FakeHttpServer::State> state, TcpStre
     req.connection_index = open.index();
     req.index_on_connection = served;
     req.peer = c.peer;
+    req.tls = c.tls;
+    req.tls_server_name = c.tls_server_name;
     After after;
     {
       InFlight in_flight(*state, req, absl::AsciiStrToLower(req.Header("Host").value_or("")));
@@ -550,14 +582,14 @@ Task<void> ServeConnection(std::shared_ptr<FakeHttpServer::State> state, TcpStre
                                told || (last && options.announce_close));
       // A stalled request stays in flight until the client gives up.
       if (after == After::kStall) {
-        (void)co_await Drain(c);
+        (void)co_await Drain(c, *c.stream);
       }
     }
     if (after == After::kKeepOpen) continue;
     if (after == After::kReset) {
       Abort(c);
-    } else if (after == After::kClose) {
-      co_await CloseGracefully(c);
+    } else if (after == After::kClose || after == After::kCloseAbruptly) {
+      co_await CloseGracefully(c, after == After::kCloseAbruptly);
     }
     break;
   }

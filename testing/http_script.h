@@ -53,6 +53,8 @@ struct HttpRequest {
   int connection_index = 0;     // which connection it came on: 0 for the server's first, ...
   int index_on_connection = 0;  // 0 for a connection's first request, 1 for the next ...
   std::string peer;             // "127.0.0.1:54321"
+  bool tls = false;             // it came over TLS
+  std::string tls_server_name;  // the SNI the client sent ("" if none)
 
   // The first value of header `name` (case-insensitive), or nullopt.
   std::optional<absl::string_view> Header(absl::string_view name) const;

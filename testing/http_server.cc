@@ -176,7 +176,8 @@ void FakeHttpServer::SetDefault(Handler handler) {
 std::string FakeHttpServer::authority() const { return address_.ToString(); }
 
 std::string FakeHttpServer::url(absl::string_view path) const {
-  return absl::StrCat("http://", authority(), absl::StartsWith(path, "/") ? "" : "/", path);
+  return absl::StrCat(state_->options.tls != nullptr ? "https://" : "http://", authority(),
+                      absl::StartsWith(path, "/") ? "" : "/", path);
 }
 
 FakeHttpServer::Stats FakeHttpServer::stats() const {
@@ -205,6 +206,9 @@ void FakeHttpServer::ResetStats() {
   std::lock_guard<std::mutex> lock(state_->stats_mu);
   Stats& s = state_->stats;
   s.connections_accepted = 0;
+  s.tls_handshakes = 0;
+  s.tls_sessions_resumed = 0;
+  s.tls_handshake_failures = 0;
   s.requests = 0;
   s.requests_by_path.clear();
   s.max_in_flight = s.in_flight;
@@ -277,6 +281,15 @@ int FakeHttpServer::State::OnAccepted() {
   }
   stats_changed.notify_all();
   return index;
+}
+
+void FakeHttpServer::State::OnTlsHandshake(bool ok, bool resumed) {
+  {
+    std::lock_guard<std::mutex> lock(stats_mu);
+    ++(ok ? stats.tls_handshakes : stats.tls_handshake_failures);
+    if (resumed) ++stats.tls_sessions_resumed;
+  }
+  stats_changed.notify_all();
 }
 
 void FakeHttpServer::State::OnClosed() {

@@ -7,6 +7,9 @@
 //   CORIO_CO_ASSIGN_OR_RETURN(std::unique_ptr<FakeHttpServer> server, FakeHttpServer::Start());
 //   // Or on its own thread and loop (for a client in another thread or process):
 //   //   auto server = FakeHttpServer::StartInBackground().value();
+//   // HTTPS, with the throwaway certificates of //testing:tls_certs:
+//   //   options.tls = corio::tls::TlsContext::CreateServer(
+//   //       {.cert_pem = certs.server().cert_pem, .key_pem = certs.server().key_pem}).value();
 //   server->Route("/hello", HttpResponse::Text(200, "hello"));
 //   server->RoutePrefix("/files/", [](const corio::testing::HttpRequest& r) {
 //     return HttpResponse::Text(200, r.path);
@@ -58,6 +61,7 @@
 #include "absl/time/time.h"
 #include "loop/event_loop.h"
 #include "net/socket_address.h"
+#include "net/tls/tls_context.h"
 #include "testing/http_script.h"
 
 namespace corio::testing {
@@ -80,6 +84,12 @@ class FakeHttpServer {
     size_t max_request_body_bytes = 64 * 1024 * 1024;
     // How many requests received_requests() keeps (the most recent). 0: none.
     size_t request_log_size = 256;
+    // HTTPS: with a server context (tls::TlsContext::CreateServer, e.g. with the certificates
+    // of //testing:tls_certs), every connection starts with a TLS handshake and url() says
+    // https. A client that does not finish it within `tls_handshake_timeout` (the loop's
+    // clock) is dropped; so is one that does not speak TLS.
+    std::shared_ptr<tls::TlsContext> tls;
+    absl::Duration tls_handshake_timeout = absl::Seconds(10);
   };
 
   // Counters since the start (or ResetStats). "In flight": a request fully read and not yet
@@ -91,6 +101,9 @@ class FakeHttpServer {
     int64_t requests = 0;  // requests read (attempts), whatever the answer
     int64_t in_flight = 0;
     int64_t max_in_flight = 0;
+    int64_t tls_handshakes = 0;          // completed
+    int64_t tls_sessions_resumed = 0;    // of those, resumed (tickets or session ids)
+    int64_t tls_handshake_failures = 0;  // failed or timed out
     std::map<std::string, int64_t, std::less<>> requests_by_path;
     std::map<std::string, int64_t, std::less<>> in_flight_by_host;
     std::map<std::string, int64_t, std::less<>> max_in_flight_by_host;
@@ -123,7 +136,7 @@ class FakeHttpServer {
   uint16_t port() const { return address_.port(); }
   // "127.0.0.1:40123", "[::1]:40123": what a client puts in Host.
   std::string authority() const;
-  // "http://127.0.0.1:40123" + path (a '/' is added in front if missing).
+  // "http://127.0.0.1:40123" + path (a '/' is added in front if missing); https with TLS.
   std::string url(absl::string_view path = "/") const;
 
   Stats stats() const;

@@ -76,6 +76,7 @@ struct FakeHttpServer::State {
 
   // Returns the connection's index (0 for the first since the start).
   int OnAccepted();
+  void OnTlsHandshake(bool ok, bool resumed);
   void OnClosed();
   void OnRequest(const HttpRequest& request, const std::string& host);
   void OnAnswered(const std::string& host);

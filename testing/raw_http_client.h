@@ -1,9 +1,10 @@
-// A bare-bones HTTP/1.1 client over a raw TcpStream, for FakeHttpServer's own tests: it
-// checks the server's bytes independently of the server's code (and of corio's HTTP client).
-// Test-only and private to //testing.
+// A bare-bones HTTP/1.1 client over a raw TcpStream (or TLS over one), for FakeHttpServer's own
+// tests: it checks the server's bytes independently of the server's code (and of corio's HTTP
+// client). Test-only and private to //testing.
 #ifndef CORIO_TESTING_RAW_HTTP_CLIENT_H_
 #define CORIO_TESTING_RAW_HTTP_CLIENT_H_
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "base/status_macros.h"
 #include "net/socket_address.h"
 #include "net/tcp_stream.h"
+#include "net/tls/tls_context.h"
+#include "net/tls/tls_stream.h"
 #include "tasks/task.h"
 
 namespace corio::testing {
@@ -48,15 +51,28 @@ class RawHttpConn {
   static Task<absl::StatusOr<RawHttpConn>> Open(SocketAddress address) {
     CORIO_CO_ASSIGN_OR_RETURN(TcpStream c, co_await TcpStream::Connect(address));
     RawHttpConn conn;
-    conn.conn_ = std::move(c);
+    conn.conn_ = std::make_unique<TcpStream>(std::move(c));
+    co_return conn;
+  }
+  // TLS with `ctx`, verifying the server as `host`.
+  static Task<absl::StatusOr<RawHttpConn>> OpenTls(SocketAddress address,
+                                                   std::shared_ptr<tls::TlsContext> ctx,
+                                                   std::string host) {
+    CORIO_CO_ASSIGN_OR_RETURN(TcpStream c, co_await TcpStream::Connect(address));
+    auto transport = std::make_unique<TcpStream>(std::move(c));
+    CORIO_CO_ASSIGN_OR_RETURN(
+        std::unique_ptr<tls::TlsStream> tls,
+        co_await tls::TlsStream::Connect(std::move(ctx), std::move(transport), std::move(host)));
+    RawHttpConn conn;
+    conn.conn_ = std::move(tls);
     co_return conn;
   }
 
-  Task<absl::Status> Send(std::string data) { co_return co_await conn_.WriteAll(data); }
+  Task<absl::Status> Send(std::string data) { co_return co_await conn_->WriteAll(data); }
 
   // GET `path` with Host set, optionally more header lines ("Name: value\r\n...").
   Task<absl::Status> Get(std::string path, std::string extra = "", std::string method = "GET") {
-    co_return co_await conn_.WriteAll(
+    co_return co_await conn_->WriteAll(
         absl::StrCat(method, " ", path, " HTTP/1.1\r\nHost: test.local\r\n", extra, "\r\n"));
   }
 
@@ -140,20 +156,20 @@ class RawHttpConn {
     co_return buf_;
   }
 
-  TcpStream& stream() { return conn_; }
+  ByteStream& stream() { return *conn_; }
 
  private:
   // Reads some more; OUT_OF_RANGE at EOF.
   Task<absl::Status> More() {
     char chunk[16384];
-    absl::StatusOr<size_t> n = co_await conn_.Read(absl::MakeSpan(chunk));
+    absl::StatusOr<size_t> n = co_await conn_->Read(absl::MakeSpan(chunk));
     if (!n.ok()) co_return n.status();
     if (*n == 0) co_return absl::OutOfRangeError("EOF");
     buf_.append(chunk, *n);
     co_return absl::OkStatus();
   }
 
-  TcpStream conn_;
+  std::unique_ptr<ByteStream> conn_;
   std::string buf_;
 };
 
