@@ -168,6 +168,13 @@ absl::StatusOr<OpenSslPtr<SSL_CTX>> NewContext(const SSL_METHOD* method, TlsVers
   if (ctx == nullptr) return OpenSslStatus(absl::StatusCode::kInternal, "tls: SSL_CTX_new");
   if (absl::Status s = SetVersions(ctx.get(), min, max); !s.ok()) return s;
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+  // TLS 1.3 suites in the order browsers use: AES-128-GCM is as safe and faster than the
+  // AES-256-GCM OpenSSL lists first.
+  if (SSL_CTX_set_ciphersuites(ctx.get(),
+                               "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                               "TLS_CHACHA20_POLY1305_SHA256") != 1) {
+    return OpenSslStatus(absl::StatusCode::kInternal, "tls: TLS 1.3 cipher suites");
+  }
   return ctx;
 }
 
