@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -52,6 +54,14 @@ Pair SocketPair() {
 
 // Waits once; touches `fd` only to start the wait (as a task watching a pooled stream does).
 Task<absl::Status> WaitReadable(AsyncFd* fd) { co_return co_await fd->Readable(); }
+
+TEST_F(AsyncFdTest, RunsOnThePollerTheBuildAsksFor) {
+  // The *_uring variants of net's tests set CORIO_LOOP_BACKEND=io_uring.
+  const char* env = std::getenv("CORIO_LOOP_BACKEND");
+  const std::string want = env != nullptr && std::string(env) == "io_uring" ? "io_uring" : "epoll";
+  auto main = []() -> Task<std::string> { co_return EventLoop::Current()->backend_name(); };
+  EXPECT_THAT(RunTask(main()), testing::IsOkAndHolds(want));
+}
 
 TEST_F(AsyncFdTest, ReadableResumesWhenDataArrives) {
   auto main = []() -> Task<absl::Status> {

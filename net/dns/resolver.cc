@@ -40,12 +40,10 @@ absl::Status AresError(int status, absl::string_view host) {
     case ARES_ETIMEOUT:
       return absl::DeadlineExceededError(absl::StrCat("dns: timed out resolving \"", host, "\""));
     case ARES_ESERVFAIL:
-      return absl::UnavailableError(
-          absl::StrCat("dns: server failure resolving \"", host, "\""));
+      return absl::UnavailableError(absl::StrCat("dns: server failure resolving \"", host, "\""));
     case ARES_EREFUSED:
     case ARES_ECONNREFUSED:
-      return absl::UnavailableError(
-          absl::StrCat("dns: server refused to resolve \"", host, "\""));
+      return absl::UnavailableError(absl::StrCat("dns: server refused to resolve \"", host, "\""));
     case ARES_EBADNAME:
       return absl::InvalidArgumentError(absl::StrCat("dns: invalid host name \"", host, "\""));
     case ARES_ECANCELLED:
@@ -82,6 +80,7 @@ struct LookupWaiter : tasks_internal::CancelHandler {
 
   Lookup* lookup = nullptr;  // while registered
   std::coroutine_handle<> handle;
+  EventLoop* loop = nullptr;  // the waiting task's loop, where it is resumed (running or not)
   tasks_internal::PromiseBase* root = nullptr;
   absl::StatusOr<Addresses> result = absl::UnknownError("unset");
   bool woken = false;
@@ -140,7 +139,7 @@ void LookupWaiter::OnCancel(tasks_internal::CancelHandler* self) {
   w->Leave();
   w->result = absl::CancelledError("dns: lookup cancelled");
   w->woken = true;
-  EventLoop::Current()->CallSoon(w->handle);
+  w->loop->CallSoon(w->handle);
 }
 
 LookupWaiter::~LookupWaiter() {
@@ -155,7 +154,9 @@ static void WakeAll(Lookup* l, const absl::StatusOr<Addresses>& result) {
     w->result = result;
     w->woken = true;
     tasks_internal::Disarm(w->root, w);
-    if (w->handle) EventLoop::Current()->CallSoon(w->handle);  // else: not suspended yet
+    // Onto the waiter's own loop, also when none is running on this thread (the resolver is
+    // being destroyed after its loop stopped, or by ~EventLoop as loop-local state).
+    if (w->handle) w->loop->CallSoon(w->handle);  // else: not suspended yet
   }
   l->waiters.clear();
 }
@@ -178,7 +179,8 @@ absl::Status Resolver::Impl::Init() {
   mask |= ARES_OPT_LOOKUPS;
   const int rc = ares_init_options(&channel_, &opts, mask);
   if (rc != ARES_SUCCESS) {
-    return absl::UnavailableError(absl::StrCat("dns: cannot initialize c-ares: ", ares_strerror(rc)));
+    return absl::UnavailableError(
+        absl::StrCat("dns: cannot initialize c-ares: ", ares_strerror(rc)));
   }
   if (!options_.servers.empty()) {
     std::vector<std::string> servers;
@@ -323,6 +325,8 @@ struct WaitFor {
   bool await_suspend(std::coroutine_handle<P> h) {
     w.root = tasks_internal::RootOf(h);
     w.handle = h;
+    w.loop = EventLoop::Current();
+    if (w.loop == nullptr) w.loop = &w.lookup->impl->loop_;
     if (tasks_internal::IsCancelled(w.root)) {
       LookupWaiter::OnCancel(&w);  // leaves the lookup, schedules our resumption
       return true;
@@ -353,8 +357,7 @@ Task<absl::StatusOr<std::vector<SocketAddress>>> Resolver::Resolve(std::string h
     }
     co_return Addresses{*a};
   }
-  if (host.empty() || host.size() > 253 ||
-      std::any_of(host.begin(), host.end(), [](char c) {
+  if (host.empty() || host.size() > 253 || std::any_of(host.begin(), host.end(), [](char c) {
         return static_cast<unsigned char>(c) <= ' ' || c == 0x7F;
       })) {
     co_return absl::InvalidArgumentError(absl::StrCat("dns: invalid host name \"", host, "\""));

@@ -28,7 +28,9 @@
 // INVALID_ARGUMENT for a malformed name; CANCELLED on cancellation or when the resolver is
 // destroyed while the lookup is pending.
 // Threading: create, use and destroy on one loop's thread. Ownership: destroying the resolver
-// completes every pending lookup with CANCELLED and closes its sockets.
+// completes every pending lookup with CANCELLED and closes its sockets; each waiter is resumed
+// on its own loop's next turn, also when that loop is stopped or is being destroyed (a resolver
+// kept in EventLoop::Local: the wake-up is then dropped with the loop's queue).
 #ifndef CORIO_NET_DNS_RESOLVER_H_
 #define CORIO_NET_DNS_RESOLVER_H_
 

@@ -2,8 +2,9 @@
 // with TTLs, shared lookups, timeouts, cancellation, shutdown — and no fd left open.
 #include "net/dns/resolver.h"
 
-
+#include <coroutine>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -31,7 +32,6 @@ using ::corio::testing::RunTaskRealTime;
 using ::corio::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
 
 std::vector<std::string> Strings(const std::vector<SocketAddress>& addrs) {
   std::vector<std::string> out;
@@ -175,8 +175,8 @@ TEST_F(ResolverTest, UnansweredQueriesTimeOut) {
     EXPECT_GE(env.dns->queries("silent.test"), 2);
     co_return r.status();
   };
-  EXPECT_THAT(RunTaskRealTime(main()),
-              StatusIs(absl::StatusCode::kDeadlineExceeded, "dns: timed out resolving \"silent.test\""));
+  EXPECT_THAT(RunTaskRealTime(main()), StatusIs(absl::StatusCode::kDeadlineExceeded,
+                                                "dns: timed out resolving \"silent.test\""));
 }
 
 TEST_F(ResolverTest, TheLookupTimeoutBoundsASlowServer) {
@@ -192,7 +192,8 @@ TEST_F(ResolverTest, TheLookupTimeoutBoundsASlowServer) {
     EXPECT_EQ(EventLoop::Current()->Now() - start, absl::Seconds(3));
     co_return r.status();
   };
-  EXPECT_THAT(RunTask(main()), StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("slow.test")));
+  EXPECT_THAT(RunTask(main()),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("slow.test")));
 }
 
 TEST_F(ResolverTest, CancelledLookupsReturnAtOnceAndTheAnswerStillFillsTheCache) {
@@ -327,6 +328,77 @@ TEST_F(ResolverTest, LocalhostIsLoopbackWithoutAQueryOrAFile) {
     co_return absl::OkStatus();
   };
   EXPECT_THAT(RunTask(main()), IsOk());
+}
+
+// A coroutine that is not a corio task, started at once and destroyed by hand, so a lookup can
+// be left pending across the loop's stop and destruction without leaking a frame.
+struct Driver {
+  struct promise_type {
+    Driver get_return_object() {
+      return Driver{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() { std::terminate(); }
+  };
+  std::coroutine_handle<promise_type> h;
+};
+
+Driver LookUp(Resolver* r, absl::StatusOr<std::vector<SocketAddress>>* out, bool* done) {
+  *out = co_await r->Resolve("pending.test", 80);
+  *done = true;
+}
+
+struct Teardown {
+  std::unique_ptr<FakeDnsServer> dns;
+  std::unique_ptr<Resolver> resolver;
+};
+
+Task<absl::Status> StartPendingLookup(Teardown* t, absl::StatusOr<std::vector<SocketAddress>>* out,
+                                      bool* done, Driver* driver) {
+  CORIO_CO_ASSIGN_OR_RETURN(t->dns, FakeDnsServer::Start());
+  t->dns->AddA("pending.test", "10.6.6.6");
+  t->dns->SetDelay("pending.test", absl::Hours(1));
+  ResolverOptions options;
+  options.servers = {t->dns->address()};
+  options.use_hosts_file = false;
+  CORIO_CO_ASSIGN_OR_RETURN(t->resolver, Resolver::Create(options));
+  *driver = LookUp(t->resolver.get(), out, done);  // suspends: the answer is an hour away
+  co_return absl::OkStatus();
+}
+
+TEST_F(ResolverTest, DestroyedWhileItsLoopIsStoppedItWakesTheWaiterOnThatLoop) {
+  // Issue 10 #5: waking used EventLoop::Current(), null when no loop runs on the thread.
+  auto loop = EventLoop::Create();
+  ASSERT_THAT(loop.status(), IsOk());
+  Teardown t;
+  absl::StatusOr<std::vector<SocketAddress>> result = absl::UnknownError("not yet");
+  bool done = false;
+  Driver driver;
+  ASSERT_THAT(corio::Run(**loop, StartPendingLookup(&t, &result, &done, &driver)), IsOk());
+  ASSERT_FALSE(done);
+  t.resolver.reset();  // no loop is running here
+  EXPECT_FALSE(done);  // woken on a later turn of its own loop, not inline
+  ASSERT_THAT((*loop)->RunUntilIdle(), IsOk());
+  EXPECT_TRUE(done);
+  EXPECT_THAT(result, StatusIs(absl::StatusCode::kCancelled));
+  driver.h.destroy();
+  t.dns.reset();
+}
+
+TEST_F(ResolverTest, AResolverInLoopLocalStateMayOutliveAPendingLookupIntoTheLoopsEnd) {
+  // The same, with the resolver kept in EventLoop::Local and destroyed by ~EventLoop.
+  auto loop = EventLoop::Create();
+  ASSERT_THAT(loop.status(), IsOk());
+  absl::StatusOr<std::vector<SocketAddress>> result = absl::UnknownError("not yet");
+  bool done = false;
+  Driver driver;
+  Teardown& t = (*loop)->Local<Teardown>();
+  ASSERT_THAT(corio::Run(**loop, StartPendingLookup(&t, &result, &done, &driver)), IsOk());
+  loop->reset();       // destroys t: the resolver, with the lookup pending
+  EXPECT_FALSE(done);  // its wake-up was dropped with the loop
+  driver.h.destroy();
 }
 
 }  // namespace
