@@ -55,8 +55,9 @@ struct Conn {
 
   absl::string_view pending() const { return absl::string_view(buf.data() + begin, end - begin); }
 
-  // Reads more bytes after `end`; returns 0 at EOF.
-  Task<absl::StatusOr<size_t>> Fill() {
+  // Reads more bytes after `end`; returns 0 at EOF, DEADLINE_EXCEEDED if none came by
+  // `deadline`.
+  Task<absl::StatusOr<size_t>> Fill(absl::Time deadline = absl::InfiniteFuture()) {
     if (begin == end) begin = end = 0;
     if (buf.size() - end < kReadChunk / 4) {
       if (begin > 0) {
@@ -66,8 +67,13 @@ struct Conn {
       }
       if (buf.size() - end < kReadChunk / 4) buf.resize(std::max(buf.size() * 2, end + kReadChunk));
     }
-    absl::StatusOr<size_t> n =
-        co_await stream->Read(absl::MakeSpan(buf.data() + end, buf.size() - end));
+    const absl::Span<char> room = absl::MakeSpan(buf.data() + end, buf.size() - end);
+    absl::StatusOr<size_t> n;
+    if (deadline == absl::InfiniteFuture()) {
+      n = co_await stream->Read(room);
+    } else {
+      n = co_await stream->ReadBefore(room, deadline);
+    }
     if (n.ok()) end += *n;
     co_return n;
   }
@@ -195,6 +201,10 @@ Task<ReadOutcome> ReadChunkedBody(Conn& c, size_t limit, std::string& body) {
 // Reads the next request into `req`.
 Task<ReadOutcome> ReadRequest(Conn& c, HttpRequest& req) {
   const FakeHttpServer::Options& options = c.state->options;
+  // Until a request's first byte: idle, which the idle timeout bounds.
+  const absl::Time idle_deadline = options.idle_timeout == absl::InfiniteDuration()
+                                       ? absl::InfiniteFuture()
+                                       : EventLoop::Current()->Now() + options.idle_timeout;
   size_t head_end = absl::string_view::npos;
   size_t searched = 0;
   for (;;) {
@@ -213,8 +223,9 @@ Task<ReadOutcome> ReadRequest(Conn& c, HttpRequest& req) {
     if (searched > options.max_request_head_bytes) {
       co_return ReadOutcome::Reject(431, "request head too large");
     }
-    absl::StatusOr<size_t> n = co_await c.Fill();
-    if (!n.ok()) co_return ReadOutcome{ReadOutcome::kIoError};
+    absl::StatusOr<size_t> n =
+        co_await c.Fill(c.begin == c.end ? idle_deadline : absl::InfiniteFuture());
+    if (!n.ok()) co_return ReadOutcome{ReadOutcome::kIoError};  // the idle timeout too
     if (*n == 0)
       co_return ReadOutcome{c.begin == c.end ? ReadOutcome::kEof : ReadOutcome::kIoError};
   }

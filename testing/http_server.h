@@ -80,6 +80,9 @@ class FakeHttpServer {
     // that drops idle keep-alive connections without warning).
     int max_responses_per_connection = 0;
     bool announce_close = true;
+    // Close a connection that waits this long for the first byte of its next (or first)
+    // request, without a word, as servers drop idle keep-alive connections (the loop's clock).
+    absl::Duration idle_timeout = absl::InfiniteDuration();
     size_t max_request_head_bytes = 64 * 1024;
     size_t max_request_body_bytes = 64 * 1024 * 1024;
     // How many requests received_requests() keeps (the most recent). 0: none.

@@ -518,6 +518,38 @@ TEST_F(HttpServerTest, ClosesAfterNResponsesAnnouncedOrSilently) {
   EXPECT_THAT(RunTask(main()), IsOk());
 }
 
+TEST_F(HttpServerTest, IdleTimeoutDropsQuietConnections) {
+  auto main = []() -> Task<absl::Status> {
+    FakeHttpServer::Options options;
+    options.idle_timeout = absl::Seconds(5);
+    CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start(options));
+    server->Route("/", HttpResponse::Text(200, "x"));
+    EventLoop* loop = EventLoop::Current();
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
+    // Requests 4 s apart keep the connection: the clock restarts with each request.
+    for (int i = 0; i < 3; ++i) {
+      CORIO_CO_RETURN_IF_ERROR(co_await Sleep(absl::Seconds(4)));
+      CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/"));
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
+      EXPECT_TRUE(r.ok() && r->status == 200 && !r->Has("Connection"));
+    }
+    // Then silence: closed 5 s after the last request, without a response.
+    const absl::Time last = loop->Now();
+    absl::StatusOr<std::string> rest = co_await c.ReadToEof();
+    EXPECT_THAT(rest, IsOkAndHolds(""));
+    EXPECT_GE(loop->Now() - last, absl::Seconds(5));
+    EXPECT_LT(loop->Now() - last, absl::Seconds(6));
+    // A connection that never sends a byte goes the same way.
+    CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn quiet, co_await RawHttpConn::Open(server->address()));
+    rest = co_await quiet.ReadToEof();
+    EXPECT_THAT(rest, IsOkAndHolds(""));
+    EXPECT_EQ(server->requests(), 3);
+    EXPECT_EQ(server->stats().connections_accepted, 2);
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
 TEST_F(HttpServerTest, HeadInterimAndExpectContinue) {
   auto main = []() -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
