@@ -73,15 +73,28 @@ Task<absl::StatusOr<size_t>> Response::Read(absl::Span<char> buf) {
 
 Task<absl::Status> Response::Prefetch() {
   if (reader_ == nullptr || !reader_->RawBodyBuffered(kPrefetchBytes)) co_return absl::OkStatus();
-  while (!reader_->done()) {
-    const size_t old = body_.size();
-    body_.resize(old + kPrefetchBytes);
-    absl::StatusOr<size_t> n = co_await reader_->Read(absl::MakeSpan(&body_[old], kPrefetchBytes));
-    body_.resize(old + (n.ok() ? *n : 0));
-    if (!n.ok()) co_return n.status();
+  const size_t want = reader_->PendingBytes();
+  body_.resize(want);
+  size_t got = 0;
+  // Everything is buffered: these reads never suspend, and the last one (0) releases the
+  // connection.
+  for (;;) {
+    absl::StatusOr<size_t> n =
+        co_await reader_->Read(absl::MakeSpan(body_.data() + got, want - got));
+    if (!n.ok()) {
+      body_.resize(got);
+      co_return n.status();
+    }
+    got += *n;
     body_bytes_ += *n;
-    if (*n == 0) break;
+    if (*n == 0 || got == want) break;
   }
+  if (!reader_->done()) {
+    char probe;
+    absl::StatusOr<size_t> end = co_await reader_->Read(absl::MakeSpan(&probe, 1));
+    if (!end.ok()) co_return end.status();
+  }
+  body_.resize(got);
   co_return absl::OkStatus();
 }
 

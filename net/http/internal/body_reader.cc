@@ -41,11 +41,15 @@ void BodyReader::Abort() {
   ReleaseConnection(false);
 }
 
-bool BodyReader::RawBodyBuffered(size_t max) const {
-  if (done_ || !raw_done_ || decoder_ != nullptr || !status_.ok()) return false;
+size_t BodyReader::PendingBytes() const {
   size_t n = 0;
   for (size_t i = pending_head_; i < pending_.size(); ++i) n += pending_[i].size();
-  return n <= max;
+  return n;
+}
+
+bool BodyReader::RawBodyBuffered(size_t max) const {
+  if (done_ || !raw_done_ || decoder_ != nullptr || !status_.ok()) return false;
+  return PendingBytes() <= max;
 }
 
 absl::Status BodyReader::Fail(absl::Status s) {

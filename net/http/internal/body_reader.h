@@ -59,6 +59,8 @@ class BodyReader {
   // The whole raw body is in the read buffer, identity-coded, at most `max` bytes: reading
   // it will not suspend.
   bool RawBodyBuffered(size_t max) const;
+  // Raw body bytes already found and not yet read.
+  size_t PendingBytes() const;
   uint64_t decoded_bytes() const { return decoded_; }
   Connection* conn() { return conn_.get(); }
   const std::string& what() const { return what_; }
