@@ -6,6 +6,13 @@
 // a full handshake and of one resuming a session (TLS 1.3 tickets; TLS 1.2 with /tls12).
 // Bulk: one connection, 1 MiB written per iteration while the peer reads: BM_TcpBulk is the
 // anchor, BM_TlsBulk the same through TLS (bytes_per_second is plaintext).
+// Client alone against an outside server: BM_TlsClientOnly connects to
+// $CORIO_TLS_ANCHOR_SERVER (trusting $CORIO_TLS_ANCHOR_CA) and reports the client's user CPU
+// per full handshake, the figure `openssl s_time -new` reports for OpenSSL's own client
+// against the same server: net/tls/run_tls_anchor.sh runs both.
+#include <stdlib.h>
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -185,6 +192,60 @@ Task<absl::Status> Bulk(benchmark::State* state, bool tls) {
   if (result.ok()) result = drained;
   co_return result;
 }
+
+double UserCpuSeconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) / 1e6;
+}
+
+Task<absl::Status> ClientOnly(benchmark::State* state, SocketAddress server,
+                              std::shared_ptr<TlsContext> ctx) {
+  const double user0 = UserCpuSeconds();
+  absl::Status result;
+  for (auto _ : *state) {
+    absl::StatusOr<TcpStream> tcp = co_await TcpStream::Connect(server);
+    if (!tcp.ok()) {
+      result = tcp.status();
+      break;
+    }
+    absl::StatusOr<std::unique_ptr<TlsStream>> tls =
+        co_await TlsStream::Connect(ctx, std::make_unique<TcpStream>(*std::move(tcp)), "localhost");
+    if (!tls.ok()) {
+      result = tls.status();
+      break;
+    }
+  }
+  const double user = UserCpuSeconds() - user0;
+  state->counters["user_us_per_conn"] =
+      1e6 * user / static_cast<double>(std::max<int64_t>(1, state->iterations()));
+  state->counters["conns_per_user_s"] =
+      user > 0 ? static_cast<double>(state->iterations()) / user : 0;
+  co_return result;
+}
+
+void BM_TlsClientOnly(benchmark::State& state) {
+  const char* server = getenv("CORIO_TLS_ANCHOR_SERVER");
+  const char* ca = getenv("CORIO_TLS_ANCHOR_CA");
+  if (server == nullptr || ca == nullptr) {
+    state.SkipWithError("set CORIO_TLS_ANCHOR_SERVER and CORIO_TLS_ANCHOR_CA (run_tls_anchor.sh)");
+    for (auto _ : state) {
+    }
+    return;
+  }
+  absl::StatusOr<SocketAddress> addr = SocketAddress::Parse(server);
+  if (!addr.ok()) {
+    state.SkipWithError(addr.status().ToString().c_str());
+    for (auto _ : state) {
+    }
+    return;
+  }
+  ClientOptions options;
+  options.ca_file = ca;
+  options.session_resumption = false;
+  Report(state, Run(ClientOnly(&state, *addr, TlsContext::CreateClient(options).value())));
+}
+BENCHMARK(BM_TlsClientOnly)->UseRealTime();
 
 void BM_TcpBulk(benchmark::State& state) { Report(state, Run(Bulk(&state, false))); }
 BENCHMARK(BM_TcpBulk)->UseRealTime();

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -724,6 +725,38 @@ TEST_F(TlsStreamTest, SessionsAreKeptPerHost) {
     co_return absl::OkStatus();
   };
   EXPECT_THAT(RunTask(main()), IsOk());
+}
+
+// --- one context, many loops -------------------------------------------------------------
+
+// A client context and a server context shared by connections on two threads, each running
+// its own loop, with resumption on: the session cache is shared too (run under TSan).
+TEST(TlsStreamThreadsTest, ContextsSharedAcrossLoops) {
+  auto client_ctx = ClientContext();
+  auto server_ctx = ServerContext(Certs().server());
+  auto work = [](std::shared_ptr<TlsContext> client_ctx,
+                 std::shared_ptr<TlsContext> server_ctx) -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(TcpListener listener, TcpListener::Bind(SocketAddress::Loopback4(0)));
+    for (int i = 0; i < 20; ++i) {
+      Handshakes h = co_await HandshakeVia(&listener, client_ctx, server_ctx, "localhost");
+      CORIO_CO_RETURN_IF_ERROR(h.client.status());
+      CORIO_CO_RETURN_IF_ERROR(h.server.status());
+      const std::string ping = "ping";
+      CORIO_CO_ASSIGN_OR_RETURN(auto results, co_await Gather(RoundTrip(h.client->get(), &ping, 64),
+                                                              Echo(h.server->get(), 64)));
+      EXPECT_EQ(std::get<0>(results), ping);
+    }
+    co_return absl::OkStatus();
+  };
+  absl::Status results[2];
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] { results[t] = RunTask(work(client_ctx, server_ctx)); });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(results[0], IsOk());
+  EXPECT_THAT(results[1], IsOk());
+  EXPECT_GT(client_ctx->cached_sessions(), 0u);
 }
 
 // --- no leaks ------------------------------------------------------------------------------
