@@ -59,7 +59,8 @@ Task<absl::StatusOr<size_t>> MemoryStream::Read(absl::Span<char> buf) {
   End& self = s->end[side_];
   const std::string peer = s->end[1 - side_].options.name;
   if (self.closed) co_return absl::FailedPreconditionError("read from a closed MemoryStream");
-  const bool cancelled = co_await CancelCheck{};
+  CancelCheck check;  // named: no braced temporary inside a co_await (GCC 12)
+  const bool cancelled = co_await check;
   if (cancelled) co_return absl::CancelledError(absl::StrCat("read from ", peer, " cancelled"));
   for (;;) {
     if (self.closed) co_return absl::CancelledError("MemoryStream closed while reading");
@@ -93,7 +94,8 @@ Task<absl::StatusOr<size_t>> WriteOn(std::shared_ptr<MemoryStream::Shared> s, in
   End& self = s->end[side];
   End& peer = s->end[1 - side];
   if (self.closed) co_return absl::FailedPreconditionError("write to a closed MemoryStream");
-  const bool cancelled = co_await CancelCheck{};
+  CancelCheck check;  // named: no braced temporary inside a co_await (GCC 12)
+  const bool cancelled = co_await check;
   if (cancelled) {
     co_return absl::CancelledError(absl::StrCat("write to ", peer.options.name, " cancelled"));
   }
