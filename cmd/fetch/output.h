@@ -1,0 +1,72 @@
+// Output: where the fetch command's results go — stdout in the chosen format, the running
+// totals, and what the progress bar shows. Results arrive from every loop's thread.
+//
+//   Output out(OutputMode::kJsonl, /*with_file=*/false, STDOUT_FILENO);
+//   out.Emit(std::move(result));      // any thread
+//   out.Flush();                      // the controller, now and then and at the end
+//   out.totals();                     // for the total line and the exit status
+//
+// Modes: kSummary and kJsonl write one line per result as it completes. kBody writes the
+// bodies in input order: a result that finishes ahead of an earlier one waits (its body held)
+// until the earlier ones are written — the runner bounds how far ahead work may start
+// (written_upto() + window), so memory stays bounded. A failed item's error goes to stderr in
+// that order. Lines are buffered and written in large writes; on a terminal each line is
+// written at once.
+// Threading: every method is thread-safe. Ownership: does not own the fds.
+// Errors: a write error (EPIPE: the reader went away) is sticky: write_error() says what
+// failed; later output is dropped.
+#ifndef CORIO_CMD_FETCH_OUTPUT_H_
+#define CORIO_CMD_FETCH_OUTPUT_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "cmd/fetch/format.h"
+#include "cmd/fetch/options.h"
+#include "cmd/fetch/progress.h"
+#include "cmd/fetch/result.h"
+
+namespace corio::fetch_cmd {
+
+class Output {
+ public:
+  Output(OutputMode mode, bool with_file, int out_fd, int err_fd);
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  void Emit(FetchResult r);
+  // Writes what is buffered.
+  void Flush();
+  // kBody, after an interrupt: writes the results still waiting for an earlier one that will
+  // never come (it was cancelled), in input order.
+  void FlushWaiting();
+  // Index of the first result not yet written (kBody); results written so far otherwise.
+  uint64_t written_upto() const;
+  Totals totals() const;
+  absl::Status write_error() const;
+
+ private:
+  void WriteLocked(const std::string& data, int fd) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EmitBodyLocked(FetchResult r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const OutputMode mode_;
+  const bool with_file_;
+  const int out_fd_;
+  const int err_fd_;
+  const bool out_is_tty_;
+  mutable absl::Mutex mu_;
+  std::string buf_ ABSL_GUARDED_BY(mu_);
+  Totals totals_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_to_write_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<uint64_t, FetchResult> waiting_ ABSL_GUARDED_BY(mu_);  // kBody: ahead of their turn
+  absl::Status write_error_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace corio::fetch_cmd
+
+#endif  // CORIO_CMD_FETCH_OUTPUT_H_
