@@ -102,6 +102,12 @@ void Output::Emit(FetchResult r) {
   if (buf_.size() >= kFlushBytes || out_is_tty_) FlushLocked();
 }
 
+void Output::WriteTotal(const std::string& line) {
+  absl::MutexLock lock(&mu_);
+  FlushLocked();
+  WriteLocked(line, mode_ == OutputMode::kSummary ? out_fd_ : err_fd_);
+}
+
 uint64_t Output::written_upto() const {
   absl::MutexLock lock(&mu_);
   return next_to_write_;

@@ -44,6 +44,9 @@ class Output {
   // kBody, after an interrupt: writes the results still waiting for an earlier one that will
   // never come (it was cancelled), in input order.
   void FlushWaiting();
+  // The run's total line: on stdout after the summary lines, on stderr in the other modes
+  // (stdout holds only JSON lines or bodies there).
+  void WriteTotal(const std::string& line);
   // Index of the first result not yet written (kBody); results written so far otherwise.
   uint64_t written_upto() const;
   Totals totals() const;

@@ -1,0 +1,464 @@
+#include "cmd/fetch/runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cmd/fetch/file_names.h"
+#include "cmd/fetch/format.h"
+#include "cmd/fetch/progress.h"
+#include "loop/event_loop.h"
+#include "loop/loop_group.h"
+#include "tasks/queue.h"
+#include "tasks/spawn.h"
+#include "tasks/task.h"
+#include "tasks/task_group.h"
+
+namespace corio::fetch_cmd {
+namespace {
+
+absl::Status ErrnoError(absl::string_view what) {
+  return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
+}
+
+// Permits for URLs in flight (taken by the reader thread, returned when a result has been
+// written), and — for --output=body — a window past the first result not yet written, so
+// results that finish ahead of a slow one hold a bounded number of bodies.
+class Permits {
+ public:
+  Permits(int n, uint64_t window, const Output* output)
+      : free_(n), window_(window), output_(output) {}
+
+  // Blocks until a permit is free (and `index` is inside the window); false after Shutdown().
+  bool Acquire(uint64_t index) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] {
+      return shut_ || (free_ > 0 && (window_ == 0 || index < output_->written_upto() + window_));
+    });
+    if (shut_) return false;
+    --free_;
+    return true;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++free_;
+    }
+    cv_.notify_all();
+  }
+  void Shutdown() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      shut_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int free_;
+  bool shut_ = false;
+  const uint64_t window_;
+  const Output* const output_;
+};
+
+int TerminalWidth(int fd) {
+  winsize ws{};
+  if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+  return 80;
+}
+
+void WriteAllFd(int fd, absl::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+struct LoopCtx;
+
+namespace runner_internal {
+struct State {
+  State(FetchOptions o, std::unique_ptr<UrlInput> in, Output& out, RunnerEnv e)
+      : options(std::move(o)),
+        input(std::move(in)),
+        output(out),
+        env(std::move(e)),
+        permits(options.concurrency,
+                options.output == OutputMode::kBody
+                    ? static_cast<uint64_t>(options.concurrency) * 2 + 16
+                    : 0,
+                &out) {}
+
+  FetchOptions options;
+  std::unique_ptr<UrlInput> input;
+  Output& output;
+  RunnerEnv env;
+  Permits permits;
+  std::unique_ptr<LoopGroup> group;
+  std::vector<std::unique_ptr<LoopCtx>> loops;
+  std::shared_ptr<http::SharedLimits> limits;
+  int dir_fd = -1;
+  int wake_fd = -1;  // eventfd: a loop finished
+  std::atomic<int> loops_done{0};
+  std::atomic<bool> interrupted{false};
+};
+}  // namespace runner_internal
+
+using Shared = runner_internal::State;
+
+struct LoopCtx {
+  EventLoop* loop = nullptr;
+  Shared* shared = nullptr;
+  Queue<InputItem> queue;  // used on `loop` only
+  std::optional<JoinHandle<absl::Status>> main;
+  std::atomic<int> outstanding{0};
+};
+
+namespace {
+
+http::ClientOptions MakeClientOptions(const Shared& s) {
+  const FetchOptions& o = s.options;
+  http::ClientOptions c;
+  c.limit = o.concurrency;
+  c.limit_per_host = o.limit_per_host;
+  c.shared_limits = s.limits;
+  c.max_idle_per_host = std::max(32, std::min(o.concurrency, 1024));
+  c.total_timeout = o.timeout;
+  c.connect_timeout = std::min(o.connect_timeout, o.timeout);
+  c.read_timeout = o.timeout;
+  c.follow_redirects = o.max_redirects > 0;
+  c.max_redirects = o.max_redirects;
+  c.retry.max_retries = o.retries;
+  c.tls.ca_file = o.cacert;
+  c.tls.insecure = o.insecure;
+  c.max_body_bytes = o.max_body_bytes;
+  if (s.env.customize_client) s.env.customize_client(c);
+  return c;
+}
+
+// Streams the body into its own file in --output_dir; on failure the partial file is removed.
+Task<absl::Status> WriteBodyToFile(const Shared& s, http::Response& resp,
+                                   FetchResult& r) {
+  std::string name = FileNameFor(r.index, r.url);
+  int fd = openat(s.dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                  0644);
+  if (fd < 0) {
+    absl::Status st = absl::UnavailableError(
+        absl::StrCat("write ", s.options.output_dir, "/", name, ": ", std::strerror(errno)));
+    resp.Close();
+    co_return st;
+  }
+  std::vector<char> buf(64 * 1024);
+  absl::Status st;
+  for (;;) {
+    absl::StatusOr<size_t> n = co_await resp.Read(absl::MakeSpan(buf));
+    if (!n.ok()) {
+      st = n.status();
+      break;
+    }
+    if (*n == 0) break;
+    size_t off = 0;
+    while (off < *n) {
+      ssize_t w = write(fd, buf.data() + off, *n - off);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) {
+        st = absl::UnavailableError(
+            absl::StrCat("write ", s.options.output_dir, "/", name, ": ", std::strerror(errno)));
+        break;
+      }
+      off += static_cast<size_t>(w);
+    }
+    if (!st.ok()) {
+      resp.Close();
+      break;
+    }
+  }
+  close(fd);
+  if (st.ok()) {
+    r.file = std::move(name);
+  } else {
+    unlinkat(s.dir_fd, name.c_str(), 0);
+  }
+  co_return st;
+}
+
+Task<void> Fetch(const Shared& s, http::Client& client, FetchResult& r) {
+  const FetchOptions& o = s.options;
+  http::Request req;
+  req.method = o.method;
+  req.url = r.url;
+  req.headers = o.headers;
+  if (o.data) req.body = *o.data;
+  req.timeout = o.timeout;
+  req.max_body_bytes = o.max_body_bytes;
+  const bool to_file = s.dir_fd >= 0;
+  const bool want_body = o.output == OutputMode::kBody;
+  req.body_mode = (to_file || want_body) ? http::BodyMode::kStream : http::BodyMode::kDiscard;
+  absl::StatusOr<http::Response> resp = co_await client.Send(std::move(req));
+  if (!resp.ok()) {
+    r.error = resp.status();
+    co_return;
+  }
+  r.status = resp->status();
+  r.final_url = resp->url_string();
+  r.redirects = static_cast<int>(resp->history().size());
+  r.attempts = 1 + resp->retries();
+  if (to_file) {
+    r.error = co_await WriteBodyToFile(s, *resp, r);
+  } else if (want_body) {
+    absl::StatusOr<std::string> text = co_await resp->Text();
+    if (text.ok()) {
+      r.body = std::move(*text);
+    } else {
+      r.error = text.status();
+    }
+  }
+  r.bytes = resp->body_bytes();
+}
+
+Task<void> FetchOne(LoopCtx* ctx, http::Client& client, InputItem item) {
+  Shared& s = *ctx->shared;
+  FetchResult r;
+  r.index = item.index;
+  r.url = std::move(item.text);
+  const absl::Time start = absl::Now();
+  if (item.too_long) {
+    r.error = absl::InvalidArgumentError(
+        absl::StrCat("url longer than ", UrlInput::kMaxLineBytes, " bytes (truncated here)"));
+  } else {
+    co_await Fetch(s, client, r);
+  }
+  r.elapsed = absl::Now() - start;
+  // Interrupted: what was cancelled is not a result; what finished is written.
+  if (!(absl::IsCancelled(r.error) && s.interrupted.load())) s.output.Emit(std::move(r));
+  ctx->outstanding.fetch_sub(1, std::memory_order_relaxed);
+  s.permits.Release();
+}
+
+// One per loop: its Client, and a fetch per URL handed to this loop.
+Task<absl::Status> LoopMain(LoopCtx* ctx) {
+  Shared& s = *ctx->shared;
+  {
+    http::Client client(MakeClientOptions(s));
+    TaskGroup group;
+    for (;;) {
+      absl::StatusOr<InputItem> item = co_await ctx->queue.Get();
+      if (!item.ok()) break;  // closed and drained, or cancelled (interrupted)
+      group.Spawn(FetchOne(ctx, client, std::move(*item)));
+    }
+    absl::Status ignored = co_await group.Wait();  // children report through Output
+    (void)ignored;
+  }
+  s.loops_done.fetch_add(1);
+  uint64_t one = 1;
+  ssize_t unused = write(s.wake_fd, &one, sizeof(one));
+  (void)unused;
+  co_return absl::OkStatus();
+}
+
+// The reader thread: the input, lazily, to the least busy loop.
+void ReadInput(Shared* s) {
+  size_t rr = 0;
+  while (std::optional<InputItem> item = s->input->Next()) {
+    if (!s->permits.Acquire(item->index)) break;
+    LoopCtx* best = nullptr;
+    for (size_t k = 0; k < s->loops.size(); ++k) {
+      LoopCtx* c = s->loops[(rr + k) % s->loops.size()].get();
+      if (best == nullptr || c->outstanding.load(std::memory_order_relaxed) <
+                                 best->outstanding.load(std::memory_order_relaxed)) {
+        best = c;
+      }
+    }
+    ++rr;
+    best->outstanding.fetch_add(1, std::memory_order_relaxed);
+    best->loop->CallSoonThreadSafe([best, it = std::move(*item)]() mutable {
+      (void)best->queue.TryPut(std::move(it));
+    });
+  }
+  for (auto& c : s->loops) {
+    LoopCtx* ctx = c.get();
+    ctx->loop->CallSoonThreadSafe([ctx] { ctx->queue.Close(); });
+  }
+}
+
+}  // namespace
+
+Runner::Runner(FetchOptions options, std::unique_ptr<UrlInput> input, Output& output,
+               RunnerEnv env)
+    : shared_(std::make_unique<runner_internal::State>(std::move(options), std::move(input), output,
+                                       std::move(env))) {}
+
+Runner::~Runner() {
+  if (shared_->dir_fd >= 0) close(shared_->dir_fd);
+  if (shared_->wake_fd >= 0) close(shared_->wake_fd);
+}
+
+int Runner::Run() {
+  Shared& s = *shared_;
+  const FetchOptions& o = s.options;
+  const int err_fd = s.env.err_fd;
+  auto fail = [&](const absl::Status& st) {
+    WriteAllFd(err_fd, absl::StrCat("fetch: ", st.message(), "\n"));
+    return 1;
+  };
+
+  if (!o.output_dir.empty()) {
+    if (mkdir(o.output_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      return fail(ErrnoError(absl::StrCat("--output_dir=", o.output_dir)));
+    }
+    s.dir_fd = open(o.output_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s.dir_fd < 0) return fail(ErrnoError(absl::StrCat("--output_dir=", o.output_dir)));
+  }
+  s.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (s.wake_fd < 0) return fail(ErrnoError("eventfd"));
+
+  // SIGINT/SIGTERM become readable on a signalfd; the threads started below inherit the mask.
+  sigset_t stop_signals, old_mask;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+  const int sig_fd = signalfd(-1, &stop_signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  struct RestoreMask {
+    sigset_t mask;
+    int fd;
+    ~RestoreMask() {
+      if (fd >= 0) close(fd);
+      pthread_sigmask(SIG_SETMASK, &mask, nullptr);
+    }
+  } restore{old_mask, sig_fd};
+  if (sig_fd < 0) return fail(ErrnoError("signalfd"));
+
+  int threads = o.threads > 0 ? o.threads
+                              : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (s.env.known_total) {
+    threads = static_cast<int>(
+        std::clamp<uint64_t>(*s.env.known_total, 1, static_cast<uint64_t>(threads)));
+  }
+  LoopGroup::Options group_options;
+  group_options.threads = threads;
+  absl::StatusOr<std::unique_ptr<LoopGroup>> group = LoopGroup::Create(group_options);
+  if (!group.ok()) return fail(group.status());
+  s.group = std::move(*group);
+  s.limits = http::SharedLimits::Create(o.concurrency, o.limit_per_host);
+  for (size_t i = 0; i < s.group->size(); ++i) {
+    auto ctx = std::make_unique<LoopCtx>();
+    ctx->loop = &s.group->loop(i);
+    ctx->shared = &s;
+    s.loops.push_back(std::move(ctx));
+  }
+  for (auto& c : s.loops) {
+    LoopCtx* ctx = c.get();
+    ctx->loop->CallSoonThreadSafe([ctx] { ctx->main.emplace(Spawn(LoopMain(ctx))); });
+  }
+
+  const absl::Time start = absl::Now();
+  std::thread reader(ReadInput, &s);
+  int stop_signal = 0;
+  bool stopping = false;
+  auto stop = [&] {
+    if (stopping) return;
+    stopping = true;
+    s.interrupted.store(true);
+    s.input->Interrupt();
+    s.permits.Shutdown();
+    for (auto& c : s.loops) {
+      LoopCtx* ctx = c.get();
+      ctx->loop->CallSoonThreadSafe([ctx] {
+        if (ctx->main) ctx->main->Cancel();
+      });
+    }
+  };
+
+  const bool progress = s.env.progress;
+  const int width = progress ? TerminalWidth(err_fd) : 80;
+  bool progress_drawn = false;
+  while (s.loops_done.load() < static_cast<int>(s.loops.size())) {
+    pollfd fds[2] = {{sig_fd, POLLIN, 0}, {s.wake_fd, POLLIN, 0}};
+    int r = poll(fds, 2, 100);
+    if (r < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info;
+      if (read(sig_fd, &info, sizeof(info)) == sizeof(info)) {
+        if (stop_signal == 0) stop_signal = static_cast<int>(info.ssi_signo);
+        stop();
+      }
+    }
+    if (fds[1].revents & POLLIN) {
+      uint64_t n;
+      ssize_t unused = read(s.wake_fd, &n, sizeof(n));
+      (void)unused;
+    }
+    s.output.Flush();
+    if (!s.output.write_error().ok()) stop();
+    if (progress) {
+      const Totals t = s.output.totals();
+      ProgressSnapshot snap;
+      snap.done = t.done;
+      snap.failed = t.failed;
+      snap.bytes = t.bytes;
+      snap.total = s.env.known_total;
+      snap.elapsed = absl::Now() - start;
+      WriteAllFd(err_fd, absl::StrCat("\r", ProgressLine(snap, width - 1), "\x1b[K"));
+      progress_drawn = true;
+    }
+  }
+  const absl::Duration wall = absl::Now() - start;
+  reader.join();
+  for (auto& c : s.loops) {
+    LoopCtx* ctx = c.get();
+    ctx->loop->CallSoonThreadSafe([ctx] { ctx->main.reset(); });
+  }
+  s.group->Shutdown(LoopGroup::kDrain);
+  s.group.reset();
+  s.loops.clear();
+
+  if (progress_drawn) WriteAllFd(err_fd, "\r\x1b[K");
+  if (o.output == OutputMode::kBody) s.output.FlushWaiting();
+  s.output.Flush();
+  const Totals totals = s.output.totals();
+  const bool interrupted = stop_signal != 0;
+  const std::string total_line = TotalLine(totals, wall, interrupted);
+  s.output.WriteTotal(total_line);
+  if (!s.input->status().ok() && !absl::IsCancelled(s.input->status())) {
+    WriteAllFd(err_fd, absl::StrCat("fetch: ", s.input->status().message(), "\n"));
+    return 1;
+  }
+  if (stop_signal != 0) return 128 + stop_signal;
+  if (!s.output.write_error().ok()) {
+    WriteAllFd(err_fd, absl::StrCat("fetch: ", s.output.write_error().message(), "\n"));
+    return 1;
+  }
+  return totals.failed == 0 ? 0 : 1;
+}
+
+}  // namespace corio::fetch_cmd

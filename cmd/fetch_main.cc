@@ -1,0 +1,67 @@
+// fetch: download many URLs concurrently, on every core. See `fetch --help` and
+// cmd/fetch/runner.h; DESIGN.md "The fetch command" is the contract.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "cmd/fetch/input.h"
+#include "cmd/fetch/options.h"
+#include "cmd/fetch/output.h"
+#include "cmd/fetch/progress.h"
+#include "cmd/fetch/runner.h"
+
+namespace {
+
+using corio::fetch_cmd::FetchOptions;
+using corio::fetch_cmd::kSeeHelp;
+using corio::fetch_cmd::ParsedArgs;
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "fetch: %s\n%s", message.c_str(), kSeeHelp);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ParsedArgs args = corio::fetch_cmd::ParseArgs(argc, argv);
+  switch (args.outcome) {
+    case ParsedArgs::kHelp:
+      std::fputs(corio::fetch_cmd::HelpText().c_str(), stdout);
+      return 0;
+    case ParsedArgs::kUsageError:
+      return UsageError(args.error);
+    case ParsedArgs::kRun:
+      break;
+  }
+  // A reader that goes away (`fetch ... | head`) is a write error, not a silent death.
+  signal(SIGPIPE, SIG_IGN);
+  FetchOptions& o = args.options;
+  corio::fetch_cmd::RunnerEnv env;
+  std::unique_ptr<corio::fetch_cmd::UrlInput> input;
+  if (o.demo) {
+    return UsageError("--demo is not available yet in this build");
+  }
+  if (!o.server.empty()) {
+    return UsageError("--server is not available yet in this build");
+  }
+  if (!o.input.empty()) {
+    absl::StatusOr<std::unique_ptr<corio::fetch_cmd::UrlInput>> in =
+        corio::fetch_cmd::UrlInput::OpenFile(o.input);
+    if (!in.ok()) return UsageError(absl::StrCat("--input=", o.input, ": ", in.status().message()));
+    input = std::move(*in);
+  } else {
+    env.known_total = o.urls.size();
+    input = corio::fetch_cmd::UrlInput::FromList(std::move(o.urls));
+  }
+  env.progress = corio::fetch_cmd::ShouldShowProgress(isatty(STDERR_FILENO) == 1, env.known_total);
+  corio::fetch_cmd::Output output(o.output, /*with_file=*/!o.output_dir.empty(), STDOUT_FILENO,
+                                  STDERR_FILENO);
+  corio::fetch_cmd::Runner runner(std::move(o), std::move(input), output, std::move(env));
+  return runner.Run();
+}
