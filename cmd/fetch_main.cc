@@ -1,5 +1,5 @@
 // fetch: download many URLs concurrently, on every core. See `fetch --help` and
-// cmd/fetch/runner.h; DESIGN.md "The fetch command" is the contract.
+// cmd/fetch_cmd/runner.h; DESIGN.md "The fetch command" is the contract.
 #include <signal.h>
 #include <unistd.h>
 
@@ -9,11 +9,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "cmd/fetch/input.h"
-#include "cmd/fetch/options.h"
-#include "cmd/fetch/output.h"
-#include "cmd/fetch/progress.h"
-#include "cmd/fetch/runner.h"
+#include "cmd/fetch_cmd/input.h"
+#include "cmd/fetch_cmd/options.h"
+#include "cmd/fetch_cmd/output.h"
+#include "cmd/fetch_cmd/progress.h"
+#include "cmd/fetch_cmd/runner.h"
+#include "testing/http_demo_site.h"
+#include "testing/http_server.h"
 
 namespace {
 
@@ -44,8 +46,20 @@ int main(int argc, char** argv) {
   FetchOptions& o = args.options;
   corio::fetch_cmd::RunnerEnv env;
   std::unique_ptr<corio::fetch_cmd::UrlInput> input;
+  std::unique_ptr<corio::testing::FakeHttpServer> demo_server;
   if (o.demo) {
-    return UsageError("--demo is not available yet in this build");
+    absl::StatusOr<std::unique_ptr<corio::testing::FakeHttpServer>> server =
+        corio::testing::FakeHttpServer::StartInBackground();
+    if (!server.ok()) {
+      std::fprintf(stderr, "fetch: --demo: %s\n", std::string(server.status().message()).c_str());
+      return 1;
+    }
+    demo_server = std::move(*server);
+    o.urls = corio::testing::InstallDemoSite(*demo_server);
+    std::fprintf(stderr,
+                 "fetch --demo: a test server on %s (no network needed) serves %zu URLs: pages, "
+                 "slow pages, redirects, gzip, a large file and a 404. Fetching them all:\n",
+                 demo_server->url("/").c_str(), o.urls.size());
   }
   if (!o.server.empty()) {
     return UsageError("--server is not available yet in this build");

@@ -16,7 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "cmd/fetch/subprocess.h"
+#include "cmd/fetch_cmd/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/socket_address.h"
@@ -46,7 +46,7 @@ Subprocess::Result RunFetch(std::vector<std::string> args, const std::string& st
   args.insert(args.begin(), g_fetch_path);
   absl::StatusOr<Subprocess> p = Subprocess::Start(args);
   EXPECT_TRUE(p.ok()) << p.status();
-  if (!stdin_data.empty()) p->WriteStdin(stdin_data);
+  if (!stdin_data.empty()) p->FeedStdinAndClose(stdin_data);
   return p->Wait();
 }
 
@@ -379,8 +379,12 @@ TEST_F(FetchTest, OutputDirHoldsExactlyTheBodiesAndStaysInside) {
     std::ifstream f(absl::StrCat(dir, "/", name), std::ios::binary);
     std::stringstream content;
     content << f.rdbuf();
-    EXPECT_THAT(content.str(), StartsWith("page /")) << name;
+    // (Dot segments are resolved in the URL, so some of these are 404 pages: any body.)
+    EXPECT_FALSE(content.str().empty()) << name;
     EXPECT_EQ(content.str().size(), static_cast<size_t>(o["bytes"].number));
+    if (o["url"].str == Url("/page/a")) {
+      EXPECT_EQ(content.str(), "page /page/a");
+    }
   }
   // Nothing was written beside the directory.
   struct stat st;
@@ -449,7 +453,7 @@ TEST_F(FetchTest, LongInputRunsInFlatMemory) {
   absl::StatusOr<Subprocess> p =
       Subprocess::Start({g_fetch_path, "--output=jsonl", "--input=-", "--concurrency=32"});
   ASSERT_TRUE(p.ok());
-  ASSERT_TRUE(p->WriteStdin(list));
+  p->FeedStdinAndClose(std::move(list));
   Subprocess::Result r = p->Wait();
   EXPECT_EQ(r.exit_code, 0) << r.err.substr(0, 2000);
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), n);

@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -44,6 +45,9 @@ class Subprocess {
   // Writes to the child's stdin (blocking).
   bool WriteStdin(const std::string& data);
   void CloseStdin();
+  // Writes `data` to stdin from a helper thread, then closes stdin (so a child that writes a
+  // lot while it reads cannot deadlock against us). Joined by Wait().
+  void FeedStdinAndClose(std::string data);
   // Reads stdout until `pred(stdout so far)` holds or the child closes stdout or `timeout`
   // passes; returns whether it held. Output read here is kept for Wait()'s result.
   bool ReadStdoutUntil(bool (*pred)(const std::string&, const void*), const void* arg,
@@ -64,6 +68,7 @@ class Subprocess {
   pid_t pid_ = -1;
   int in_ = -1, out_ = -1, err_ = -1;
   std::string out_buf_, err_buf_;
+  std::thread feeder_;
 };
 
 // A JSON value of a flat object: null, a number, a string, true/false.

@@ -1,4 +1,4 @@
-#include "cmd/fetch/subprocess.h"
+#include "cmd/fetch_cmd/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -69,13 +69,15 @@ Subprocess::Subprocess(Subprocess&& o) noexcept
       out_(std::exchange(o.out_, -1)),
       err_(std::exchange(o.err_, -1)),
       out_buf_(std::move(o.out_buf_)),
-      err_buf_(std::move(o.err_buf_)) {}
+      err_buf_(std::move(o.err_buf_)),
+      feeder_(std::move(o.feeder_)) {}
 
 Subprocess::~Subprocess() {
   if (pid_ > 0) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
+  if (feeder_.joinable()) feeder_.join();
   for (int fd : {in_, out_, err_}) {
     if (fd >= 0) close(fd);
   }
@@ -92,6 +94,20 @@ bool Subprocess::WriteStdin(const std::string& data) {
     off += static_cast<size_t>(n);
   }
   return true;
+}
+
+void Subprocess::FeedStdinAndClose(std::string data) {
+  const int fd = std::exchange(in_, -1);
+  feeder_ = std::thread([fd, data = std::move(data)] {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = write(fd, data.data() + off, data.size() - off);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      off += static_cast<size_t>(n);
+    }
+    close(fd);
+  });
 }
 
 void Subprocess::CloseStdin() {
@@ -154,6 +170,7 @@ void Subprocess::Signal(int sig) {
 Subprocess::Result Subprocess::Wait() {
   CloseStdin();
   while (out_ >= 0 || err_ >= 0) Pump(absl::Seconds(1));
+  if (feeder_.joinable()) feeder_.join();
   Result r;
   int status = 0;
   rusage usage{};

@@ -1,4 +1,4 @@
-#include "cmd/fetch/options.h"
+#include "cmd/fetch_cmd/options.h"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -6,8 +6,8 @@
 //   //  "redirects":0,"error":null,"error_code":null}
 //
 // Threading: pure; safe from any thread.
-#ifndef CORIO_CMD_FETCH_FORMAT_H_
-#define CORIO_CMD_FETCH_FORMAT_H_
+#ifndef CORIO_CMD_FETCH_CMD_FORMAT_H_
+#define CORIO_CMD_FETCH_CMD_FORMAT_H_
 
 #include <cstdint>
 #include <map>
@@ -15,7 +15,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "cmd/fetch/result.h"
+#include "cmd/fetch_cmd/result.h"
 
 namespace corio::fetch_cmd {
 
@@ -48,4 +48,4 @@ std::string TotalLine(const Totals& t, absl::Duration wall, bool interrupted);
 
 }  // namespace corio::fetch_cmd
 
-#endif  // CORIO_CMD_FETCH_FORMAT_H_
+#endif  // CORIO_CMD_FETCH_CMD_FORMAT_H_

@@ -1,4 +1,4 @@
-#include "cmd/fetch/input.h"
+#include "cmd/fetch_cmd/input.h"
 
 #include <fcntl.h>
 #include <poll.h>

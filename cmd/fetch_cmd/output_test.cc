@@ -1,4 +1,4 @@
-#include "cmd/fetch/output.h"
+#include "cmd/fetch_cmd/output.h"
 
 #include <fcntl.h>
 #include <unistd.h>

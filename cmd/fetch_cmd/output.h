@@ -15,8 +15,8 @@
 // Threading: every method is thread-safe. Ownership: does not own the fds.
 // Errors: a write error (EPIPE: the reader went away) is sticky: write_error() says what
 // failed; later output is dropped.
-#ifndef CORIO_CMD_FETCH_OUTPUT_H_
-#define CORIO_CMD_FETCH_OUTPUT_H_
+#ifndef CORIO_CMD_FETCH_CMD_OUTPUT_H_
+#define CORIO_CMD_FETCH_CMD_OUTPUT_H_
 
 #include <cstdint>
 #include <map>
@@ -25,10 +25,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "cmd/fetch/format.h"
-#include "cmd/fetch/options.h"
-#include "cmd/fetch/progress.h"
-#include "cmd/fetch/result.h"
+#include "cmd/fetch_cmd/format.h"
+#include "cmd/fetch_cmd/options.h"
+#include "cmd/fetch_cmd/progress.h"
+#include "cmd/fetch_cmd/result.h"
 
 namespace corio::fetch_cmd {
 
@@ -72,4 +72,4 @@ class Output {
 
 }  // namespace corio::fetch_cmd
 
-#endif  // CORIO_CMD_FETCH_OUTPUT_H_
+#endif  // CORIO_CMD_FETCH_CMD_OUTPUT_H_

@@ -18,17 +18,17 @@
 // them from a signalfd; it restores the signal mask before it returns.
 // Errors: each URL's error is its result (see FetchResult); Run() itself reports a failed
 // start (no loops, an unwritable --output_dir) on `err_fd` and returns 1.
-#ifndef CORIO_CMD_FETCH_RUNNER_H_
-#define CORIO_CMD_FETCH_RUNNER_H_
+#ifndef CORIO_CMD_FETCH_CMD_RUNNER_H_
+#define CORIO_CMD_FETCH_CMD_RUNNER_H_
 
 #include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
-#include "cmd/fetch/input.h"
-#include "cmd/fetch/options.h"
-#include "cmd/fetch/output.h"
+#include "cmd/fetch_cmd/input.h"
+#include "cmd/fetch_cmd/options.h"
+#include "cmd/fetch_cmd/output.h"
 #include "net/http/client.h"
 
 namespace corio::fetch_cmd {
@@ -62,4 +62,4 @@ class Runner {
 
 }  // namespace corio::fetch_cmd
 
-#endif  // CORIO_CMD_FETCH_RUNNER_H_
+#endif  // CORIO_CMD_FETCH_CMD_RUNNER_H_

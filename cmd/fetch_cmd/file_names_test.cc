@@ -1,4 +1,4 @@
-#include "cmd/fetch/file_names.h"
+#include "cmd/fetch_cmd/file_names.h"
 
 #include <string>
 

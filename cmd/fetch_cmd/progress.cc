@@ -1,11 +1,11 @@
-#include "cmd/fetch/progress.h"
+#include "cmd/fetch_cmd/progress.h"
 
 #include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "cmd/fetch/format.h"
+#include "cmd/fetch_cmd/format.h"
 
 namespace corio::fetch_cmd {
 namespace {

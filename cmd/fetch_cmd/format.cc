@@ -1,4 +1,4 @@
-#include "cmd/fetch/format.h"
+#include "cmd/fetch_cmd/format.h"
 
 #include <cstdio>
 #include <string>

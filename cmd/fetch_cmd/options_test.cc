@@ -1,4 +1,4 @@
-#include "cmd/fetch/options.h"
+#include "cmd/fetch_cmd/options.h"
 
 #include <vector>
 

@@ -1,4 +1,4 @@
-#include "cmd/fetch/runner.h"
+#include "cmd/fetch_cmd/runner.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -25,9 +25,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "cmd/fetch/file_names.h"
-#include "cmd/fetch/format.h"
-#include "cmd/fetch/progress.h"
+#include "cmd/fetch_cmd/file_names.h"
+#include "cmd/fetch_cmd/format.h"
+#include "cmd/fetch_cmd/progress.h"
 #include "loop/event_loop.h"
 #include "loop/loop_group.h"
 #include "tasks/queue.h"

@@ -1,4 +1,4 @@
-#include "cmd/fetch/progress.h"
+#include "cmd/fetch_cmd/progress.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
