@@ -133,7 +133,7 @@ TEST_F(FetchTest, SummaryHasALinePerUrlAndATotal) {
   ASSERT_EQ(lines.size(), 4u) << r.out;
   EXPECT_THAT(r.out, HasSubstr(Url("/hello")));
   EXPECT_THAT(r.out, HasSubstr("INVALID_ARGUMENT"));
-  EXPECT_THAT(lines.back(), StartsWith("3 URLs: 2 ok, 1 failed (1 INVALID_ARGUMENT)"));
+  EXPECT_THAT(lines.back(), StartsWith("3 URLs: 2 ok (1 2xx, 1 4xx), 1 failed (1 INVALID_ARGUMENT)"));
   EXPECT_THAT(lines.back(), HasSubstr("req/s"));
 }
 
@@ -444,6 +444,28 @@ TEST_F(FetchTest, SigintCancelsInFlightPrintsFinishedAndExits130) {
 }
 
 TEST_F(FetchTest, SigtermExits143) { InterruptMidRun(SIGTERM, 143, *server_); }
+
+TEST(FetchDemoTest, NoArgumentsRunsTheDemoWithNoNetwork) {
+  Subprocess::Result r = RunFetch({});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = absl::StrSplit(r.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 301u) << r.err;
+  EXPECT_THAT(lines.back(), StartsWith("300 URLs: 300 ok (299 2xx, 1 4xx), 0 failed"));
+  EXPECT_THAT(r.err, HasSubstr("--demo"));
+}
+
+TEST(FetchDemoTest, DemoInJsonl) {
+  Subprocess::Result r = RunFetch({"--demo", "--output=jsonl"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::vector<JsonObject> lines = ParseJsonLines(r.out);
+  ASSERT_EQ(lines.size(), 300u);
+  int redirected = 0;
+  for (JsonObject& o : lines) {
+    EXPECT_GT(Status(o), 0);
+    if (o["redirects"].number > 0) ++redirected;
+  }
+  EXPECT_GE(redirected, 1);
+}
 
 TEST_F(FetchTest, LongInputRunsInFlatMemory) {
   const int n = kSanitized ? 5000 : 100000;

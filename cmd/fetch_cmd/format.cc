@@ -171,6 +171,7 @@ void Totals::Add(const FetchResult& r) {
   bytes += r.bytes;
   if (r.ok()) {
     ++ok;
+    if (r.status >= 100 && r.status < 600) ++by_class[r.status / 100];
   } else {
     ++failed;
     ++failed_by_code[CodeName(r.error.code())];
@@ -179,8 +180,14 @@ void Totals::Add(const FetchResult& r) {
 
 std::string TotalLine(const Totals& t, absl::Duration wall, bool interrupted) {
   std::string out = interrupted ? "interrupted after " : "";
-  absl::StrAppend(&out, t.done, t.done == 1 ? " URL: " : " URLs: ", t.ok, " ok, ", t.failed,
-                  " failed");
+  absl::StrAppend(&out, t.done, t.done == 1 ? " URL: " : " URLs: ", t.ok, " ok");
+  std::string classes;
+  for (int c = 1; c <= 5; ++c) {
+    if (t.by_class[c] == 0) continue;
+    absl::StrAppend(&classes, classes.empty() ? " (" : ", ", t.by_class[c], " ", c, "xx");
+  }
+  if (!classes.empty()) absl::StrAppend(&out, classes, ")");
+  absl::StrAppend(&out, ", ", t.failed, " failed");
   if (!t.failed_by_code.empty()) {
     out.append(" (");
     bool first = true;

@@ -96,7 +96,7 @@ TEST(SummaryTest, LinesAndTotals) {
   t.Add(bad);
   t.Add(bad);
   EXPECT_EQ(TotalLine(t, absl::Seconds(2), false),
-            "3 URLs: 1 ok, 2 failed (2 DEADLINE_EXCEEDED), 2.0 KiB in 2.00 s, 2 req/s\n");
+            "3 URLs: 1 ok (1 2xx), 2 failed (2 DEADLINE_EXCEEDED), 2.0 KiB in 2.00 s, 2 req/s\n");
   EXPECT_THAT(TotalLine(t, absl::Seconds(2), true), ::testing::StartsWith("interrupted after 3"));
 }
 
