@@ -20,7 +20,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/socket_address.h"
+#include "net/tls/tls_context.h"
 #include "testing/http_server.h"
+#include "testing/tls_certs.h"
 
 namespace corio::fetch_cmd {
 namespace {
@@ -444,6 +446,57 @@ TEST_F(FetchTest, SigintCancelsInFlightPrintsFinishedAndExits130) {
 }
 
 TEST_F(FetchTest, SigtermExits143) { InterruptMidRun(SIGTERM, 143, *server_); }
+
+class FetchTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto certs = corio::testing::TlsCerts::Create();
+    ASSERT_TRUE(certs.ok()) << certs.status();
+    certs_ = std::make_unique<corio::testing::TlsCerts>(std::move(*certs));
+    auto ctx = corio::tls::TlsContext::CreateServer(
+        {.cert_pem = certs_->server().cert_pem, .key_pem = certs_->server().key_pem});
+    ASSERT_TRUE(ctx.ok()) << ctx.status();
+    FakeHttpServer::Options options;
+    options.tls = *ctx;
+    auto s = FakeHttpServer::StartInBackground(options);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = std::move(*s);
+    server_->Route("/secret", HttpResponse::Text(200, "over tls"));
+  }
+  std::unique_ptr<corio::testing::TlsCerts> certs_;
+  std::unique_ptr<FakeHttpServer> server_;
+};
+
+TEST_F(FetchTlsTest, VerificationIsOnByDefault) {
+  const std::string url = server_->url("/secret");
+  ASSERT_THAT(url, StartsWith("https://"));
+  Subprocess::Result r = RunFetch({"--output=jsonl", url});
+  EXPECT_EQ(r.exit_code, 1);
+  JsonObject o = ByUrl(r.out)[url];
+  EXPECT_EQ(ErrorCode(o), "UNAUTHENTICATED") << r.out;
+  EXPECT_THAT(o["error"].str, HasSubstr("certificate")) << r.out;
+}
+
+TEST_F(FetchTlsTest, CacertTrustsAPrivateCa) {
+  const std::string url = server_->url("/secret");
+  Subprocess::Result r =
+      RunFetch({"--output=body", absl::StrCat("--cacert=", certs_->ca_file()), url});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "over tls\n");
+}
+
+TEST_F(FetchTlsTest, InsecureSkipsVerification) {
+  Subprocess::Result r = RunFetch({"--output=body", "--insecure", server_->url("/secret")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "over tls\n");
+}
+
+TEST_F(FetchTlsTest, MissingCacertFileIsAClearError) {
+  Subprocess::Result r =
+      RunFetch({"--output=jsonl", "--cacert=/nonexistent/ca.pem", server_->url("/secret")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.out + r.err, HasSubstr("/nonexistent/ca.pem"));
+}
 
 TEST(FetchDemoTest, NoArgumentsRunsTheDemoWithNoNetwork) {
   Subprocess::Result r = RunFetch({});

@@ -43,12 +43,12 @@ void Output::FlushLocked() {
 }
 
 void Output::Flush() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   FlushLocked();
 }
 
 void Output::FlushWaiting() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   while (!waiting_.empty()) {
     next_to_write_ = waiting_.begin()->first;
     FetchResult r = std::move(waiting_.begin()->second);
@@ -85,7 +85,7 @@ void Output::EmitBodyLocked(FetchResult r) {
 }
 
 void Output::Emit(FetchResult r) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   totals_.Add(r);
   switch (mode_) {
     case OutputMode::kSummary:
@@ -103,23 +103,23 @@ void Output::Emit(FetchResult r) {
 }
 
 void Output::WriteTotal(const std::string& line) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   FlushLocked();
   WriteLocked(line, mode_ == OutputMode::kSummary ? out_fd_ : err_fd_);
 }
 
 uint64_t Output::written_upto() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return next_to_write_;
 }
 
 Totals Output::totals() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return totals_;
 }
 
 absl::Status Output::write_error() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return write_error_;
 }
 

@@ -22,9 +22,10 @@
 #include <map>
 #include <string>
 
+#include <mutex>
+
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "cmd/fetch_cmd/format.h"
 #include "cmd/fetch_cmd/options.h"
 #include "cmd/fetch_cmd/progress.h"
@@ -53,21 +54,23 @@ class Output {
   absl::Status write_error() const;
 
  private:
-  void WriteLocked(const std::string& data, int fd) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void FlushLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void EmitBodyLocked(FetchResult r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteLocked(const std::string& data, int fd) /* requires mu_ */;
+  void FlushLocked() /* requires mu_ */;
+  void EmitBodyLocked(FetchResult r) /* requires mu_ */;
 
   const OutputMode mode_;
   const bool with_file_;
   const int out_fd_;
   const int err_fd_;
   const bool out_is_tty_;
-  mutable absl::Mutex mu_;
-  std::string buf_ ABSL_GUARDED_BY(mu_);
-  Totals totals_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_to_write_ ABSL_GUARDED_BY(mu_) = 0;
-  std::map<uint64_t, FetchResult> waiting_ ABSL_GUARDED_BY(mu_);  // kBody: ahead of their turn
-  absl::Status write_error_ ABSL_GUARDED_BY(mu_);
+  // std::mutex, not absl::Mutex: the system's Abseil is not built with TSan, which then
+  // cannot see absl::Mutex's synchronization.
+  mutable std::mutex mu_;
+  std::string buf_  /* guarded by mu_ */;
+  Totals totals_  /* guarded by mu_ */;
+  uint64_t next_to_write_  /* guarded by mu_ */ = 0;
+  std::map<uint64_t, FetchResult> waiting_  /* guarded by mu_ */;  // kBody: ahead of their turn
+  absl::Status write_error_  /* guarded by mu_ */;
 };
 
 }  // namespace corio::fetch_cmd
