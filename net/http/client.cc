@@ -276,6 +276,7 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadl
   }
   ex.what = absl::StrCat(ex.method, " ", ex.url.ToString());
   const bool follow = req->follow_redirects.value_or(options_.follow_redirects);
+  const int max_redirects = req->max_redirects.value_or(options_.max_redirects);
   const RetryPolicy& policy = options_.retry;
   std::vector<Redirect> history;
   std::vector<std::string> visited;  // "METHOD url" of every hop, for the loop guard
@@ -421,9 +422,9 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadl
     Response& resp = *result;
     std::optional<absl::string_view> location = resp.headers().Get("location");
     if (follow && IsRedirect(resp.status()) && location.has_value()) {
-      if (static_cast<int>(history.size()) >= options_.max_redirects) {
+      if (static_cast<int>(history.size()) >= max_redirects) {
         co_return absl::ResourceExhaustedError(absl::StrCat(
-            "http ", ex.what, ": too many redirects (more than ", options_.max_redirects, ")"));
+            "http ", ex.what, ": too many redirects (more than ", max_redirects, ")"));
       }
       absl::StatusOr<Url> next = ResolveReference(ex.url, *location);
       if (!next.ok()) {

@@ -230,6 +230,13 @@ Task<absl::Status> RedirectLimitsAndLoops() {
   absl::StatusOr<Response> nf = co_await client.Send(std::move(no_follow));
   CORIO_CO_RETURN_IF_ERROR(nf.status());
   EXPECT_EQ(nf->status(), 302);
+  // A request's own limit replaces the client's.
+  Request one_hop;
+  one_hop.url = server->Url("/chain/0");
+  one_hop.max_redirects = 1;
+  absl::StatusOr<Response> oh = co_await client.Send(std::move(one_hop));
+  EXPECT_THAT(oh.status(), StatusIs(absl::StatusCode::kResourceExhausted,
+                                    HasSubstr("too many redirects (more than 1)")));
   co_return absl::OkStatus();
 }
 

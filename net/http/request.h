@@ -67,6 +67,8 @@ struct Request {
   BodyMode body_mode = BodyMode::kStream;
   // Unset: ClientOptions::follow_redirects.
   std::optional<bool> follow_redirects;
+  // Redirects to follow at most for this request. Unset: ClientOptions::max_redirects.
+  std::optional<int> max_redirects;
 };
 
 // GET, HEAD, OPTIONS, TRACE, PUT, DELETE (RFC 9110 §9.2.2): safe to replay or
