@@ -290,11 +290,12 @@ void ReadInput(Shared* s) {
   size_t rr = 0;
   while (std::optional<InputItem> item = s->input->Next()) {
     if (!s->permits.Acquire(item->index)) break;
-    LoopCtx* best = nullptr;
-    for (size_t k = 0; k < s->loops.size(); ++k) {
-      LoopCtx* c = s->loops[(rr + k) % s->loops.size()].get();
-      if (best == nullptr || c->outstanding.load(std::memory_order_relaxed) <
-                                 best->outstanding.load(std::memory_order_relaxed)) {
+    const size_t n = s->loops.size();
+    LoopCtx* best = s->loops[rr % n].get();
+    for (size_t k = 1; k < n; ++k) {
+      LoopCtx* c = s->loops[(rr + k) % n].get();
+      if (c->outstanding.load(std::memory_order_relaxed) <
+          best->outstanding.load(std::memory_order_relaxed)) {
         best = c;
       }
     }
