@@ -12,6 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ANCHORS=${ANCHORS:-$(cd .. && pwd)/shared/bench}
+[ -x "$ANCHORS/run_anchors.sh" ] || { echo "no anchor harness at $ANCHORS (set ANCHORS=...)" >&2; exit 2; }
 tools/bazel build -c opt //cmd:fetch >&2
 BIN_DIR=${BENCH_DIR:-/tmp/fetch-bench}/corio
 mkdir -p "$BIN_DIR"
