@@ -528,6 +528,22 @@ class InFlight {
   const std::string host_;
 };
 
+// Lists a connection's TCP stream in State::transports while it is alive.
+class ListedTransport {
+ public:
+  ListedTransport(FakeHttpServer::State& state, ByteStream* transport)
+      : state_(state), transport_(transport) {
+    state_.transports.insert(transport_);
+  }
+  ~ListedTransport() { state_.transports.erase(transport_); }
+  ListedTransport(const ListedTransport&) = delete;
+  ListedTransport& operator=(const ListedTransport&) = delete;
+
+ private:
+  FakeHttpServer::State& state_;
+  ByteStream* const transport_;
+};
+
 class OpenConnection {
  public:
   explicit OpenConnection(FakeHttpServer::State& state)
@@ -568,6 +584,7 @@ Task<void> ServeConnection(std::shared_ptr<FakeHttpServer::State> state, TcpStre
     c.transport = &(*tls)->transport();
     c.stream = *std::move(tls);
   }
+  ListedTransport listed(*state, c.transport);
   for (int served = 0;; ++served) {
     HttpRequest req;
     ReadOutcome o = co_await ReadRequest(c, req);

@@ -55,6 +55,7 @@ Task<absl::Status> ServeInBackground(std::shared_ptr<FakeHttpServer::State> stat
   JoinHandle<void> acceptor = Spawn(http_internal::AcceptLoop(state));
   (void)co_await state->stop.Wait();
   state->listener.Close();
+  for (ByteStream* transport : state->transports) transport->Close();
   acceptor.Cancel();
   co_return co_await std::move(acceptor);
 }
@@ -125,8 +126,10 @@ void FakeHttpServer::Stop() {
   if (stopped_) return;
   stopped_ = true;
   if (!state_->background) {
-    // Cancels the accept loop, whose TaskGroup cancels and waits for the connections.
+    // Closes every socket now; cancels the accept loop, whose TaskGroup cancels the
+    // connections (they end on the loop's next turns).
     state_->listener.Close();
+    for (ByteStream* transport : state_->transports) transport->Close();
     state_->acceptor.Cancel();
     state_->acceptor.Detach();
     return;

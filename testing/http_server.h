@@ -38,9 +38,9 @@
 // thread running an EventLoop, and that server destroyed on the same thread, before the loop.
 // WaitUntil blocks the calling thread: never call it on the server's own loop thread.
 // Ownership: the server owns its listener, its connections and (StartInBackground) its thread
-// and loop. Destroying it (or Stop()) closes the listener at once and every connection: in
-// background mode before it returns (the thread is joined); on the caller's loop, the
-// connections are cancelled and close within the loop's next turns (corio::Run drains them).
+// and loop. Destroying it (or Stop()) closes the listener and every connection's socket before
+// it returns (background mode: and joins the thread); on the caller's loop, the connections'
+// tasks are cancelled and end within the loop's next turns (corio::Run drains them).
 // Errors: Start fails with the bind error ("listen on 127.0.0.1:80: Permission denied"),
 // INVALID_ARGUMENT for an address that is not loopback, FAILED_PRECONDITION without a loop.
 // The server's own I/O errors only end the connection concerned.

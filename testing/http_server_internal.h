@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,8 @@ struct FakeHttpServer::State {
   // Loop thread only.
   JoinHandle<void> acceptor;  // Start() mode
   Event stop;                 // StartInBackground() mode: set to wind down
+  // The TCP streams of connections past their TLS handshake, so Stop() closes them at once.
+  std::set<ByteStream*> transports;
 
   // The response for `request` (the routed one, or the default 404). Calls handlers.
   std::shared_ptr<const HttpResponse> Resolve(const HttpRequest& request);

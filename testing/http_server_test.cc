@@ -789,7 +789,9 @@ TEST_F(HttpServerTest, DestroyingALoopServerClosesEverything) {
     CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn stalled, co_await RawHttpConn::Open(address));
     CORIO_CO_RETURN_IF_ERROR(co_await stalled.Get("/stall"));
     while (server->stats().in_flight < 1) CORIO_CO_RETURN_IF_ERROR(co_await Yield());
+    const int fds = OpenFdCount();
     server.reset();
+    EXPECT_EQ(OpenFdCount(), fds - 3);  // the listener and both connections, at once
     absl::StatusOr<std::string> a = co_await idle.ReadToEof();
     absl::StatusOr<std::string> b = co_await stalled.ReadToEof();
     EXPECT_TRUE(a.ok() || absl::IsUnavailable(a.status())) << a.status();
