@@ -10,7 +10,7 @@
 #
 # REPS rounds (default 5), interleaved (asio, corio, ... per job) so that load from others on
 # the machine hits both sides alike; prints medians and corio/anchor ratios.
-#   bench/run_micro_twins.sh [REPS] [PASSES]
+#   bench/run_micro_twins.sh [REPS] [PASSES]        (RAW_OUT=file keeps every measured line)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPS=${1:-5}
@@ -41,7 +41,7 @@ run() {
   tf=$(mktemp)
   out=$(/usr/bin/time -f '%M' -o "$tf" "$@")
   while IFS= read -r line; do
-    echo "$line mode=$mode peak_rss_kb=$(tail -n1 "$tf")"
+    echo "$line mode=$mode round=$ROUND peak_rss_kb=$(tail -n1 "$tf")"
   done <<<"$out" | tee -a "$RAW" >&2
   rm -f "$tf"
 }
@@ -66,16 +66,16 @@ gbench() { # one benchmark per run: CSV columns are the first benchmark's counte
   local f
   for f in 'BM_PostBatch/0' 'BM_PostChain/0' 'BM_Timers/0'; do
     "$BIN/event_loop_benchmark" --benchmark_filter="$f" --benchmark_format=csv 2>/dev/null |
-      python3 "$BIN/gbench_lines.py" | tee -a "$RAW" >&2
+      python3 "$BIN/gbench_lines.py" | sed "s/\$/ round=$ROUND/" | tee -a "$RAW" >&2
   done
   for f in 'BM_SpawnComplete/1$' 'BM_IdleTaskMemory/100000'; do
     "$BIN/tasks_benchmark" --benchmark_filter="$f" --benchmark_format=csv 2>/dev/null |
-      python3 "$BIN/gbench_lines.py" | tee -a "$RAW" >&2
+      python3 "$BIN/gbench_lines.py" | sed "s/\$/ round=$ROUND/" | tee -a "$RAW" >&2
   done
 }
 
-for rep in $(seq "$REPS"); do
-  echo "--- round $rep of $REPS" >&2
+for ROUND in $(seq "$REPS"); do
+  echo "--- round $ROUND of $REPS" >&2
   for t in post_batch post_chain timers spawn idle; do
     run fresh "$BIN/asio_micro" "$t"
     run fresh "$BIN/corio_micro" "$t"
@@ -90,6 +90,7 @@ for rep in $(seq "$REPS"); do
   gbench
 done
 
+if [[ -n "${RAW_OUT:-}" ]]; then cp "$RAW" "$RAW_OUT"; fi  # every line, to look again
 python3 - "$RAW" <<'PY'
 import re, sys
 from collections import OrderedDict
@@ -130,15 +131,26 @@ jobs = [("post_batch", "ns_per_op", "asio"), ("post_chain", "ns_per_op", "asio")
         ("timers", "cpu_ns_per_op", "libuv"), ("spawn", "ns_per_op", "asio"),
         ("spawn", "ns_per_op", "asyncio"), ("idle", "bytes_per_idle", "asio"),
         ("idle", "bytes_per_idle", "asyncio")]
-def ratio(a, b):
-    return "" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
-for test, col, anchor in jobs:
-    fresh = ratio(med(test, "corio", "fresh", col), med(test, anchor, "fresh", col))
-    warm = ratio(med(test, "corio", "warm", col), med(test, anchor, "warm", col))
-    gb = ratio(med(test, "corio", "gbench", col), med(test, anchor, "warm", col))
-    print(f"| {test} | {col} vs {anchor} | {fresh} | {warm} | {gb} |")
-sleep = med("idle_sleep", "corio", "fresh", "bytes_per_idle")
-asio_idle = med("idle", "asio", "fresh", "bytes_per_idle")
-print(f"| idle_sleep (each task on its own timer, the anchor's job exactly) | bytes_per_idle vs asio "
-      f"| {ratio(sleep, asio_idle)} | | |")
+def by_round(test, impl, mode, col):
+    out = {}
+    for r in rows.get((test, impl, mode), []):
+        if col in r:
+            out.setdefault(r["round"], []).append(float(r[col]))
+    return {k: median(v) for k, v in out.items()}
+
+def ratio(test, col, mode, anchor, anchor_mode=None):
+    # Each round's corio median over the same round's anchor median (they ran side by side,
+    # under the same load), then the median and the range over the rounds.
+    a = by_round(test, "corio", mode, col)
+    b = by_round(test.replace("idle_sleep", "idle"), anchor, anchor_mode or mode, col)
+    rs = sorted(a[k] / b[k] for k in a if k in b and b[k])
+    if not rs:
+        return ""
+    return f"{median(rs):.2f}x ({rs[0]:.2f}-{rs[-1]:.2f})" if len(rs) > 1 else f"{rs[0]:.2f}x"
+
+for test, col, anchor in jobs + [("idle_sleep", "bytes_per_idle", "asio")]:
+    print(f"| {test} | {col} vs {anchor} | {ratio(test, col, 'fresh', anchor)} "
+          f"| {ratio(test, col, 'warm', anchor)} | {ratio(test, col, 'gbench', anchor, 'warm')} |")
+print("(ratio: the median over rounds of corio / anchor within a round, and its range; "
+      "idle_sleep: each corio task on its own timer, the anchor's idle job exactly)")
 PY
