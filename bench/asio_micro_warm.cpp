@@ -26,6 +26,11 @@ static double CpuNs() {
   return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e9 +
          (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
 }
+static std::string CpuPerOp(double c0, long n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "cpu_ns_per_op=%.1f ", (CpuNs() - c0) / n);
+  return buf;
+}
 static void Report(const char* test, long n, int pass, double ns, const std::string& extra) {
   std::printf("impl=asio test=%s n=%ld pass=%d ns_per_op=%.1f total_ms=%.1f %s\n", test, n, pass,
               ns / n, ns / 1e6, extra.c_str());
@@ -54,19 +59,22 @@ int main(int argc, char** argv) {
     if (test == "post_batch") {
       const long n = 1'000'000;
       long done = 0;
+      const double c0 = CpuNs();
       auto t0 = Clock::now();
       asio::post(ioc, [&] {
         for (long i = 0; i < n; ++i) asio::post(ioc, [&done] { ++done; });
       });
       ioc.run();
-      Report("post_batch", n, pass, NsSince(t0), "check=" + std::to_string(done));
+      Report("post_batch", n, pass, NsSince(t0), CpuPerOp(c0, n) + "check=" + std::to_string(done));
     } else if (test == "post_chain") {
       const long n = 1'000'000;
       long left = n;
+      const double c0 = CpuNs();
       auto t0 = Clock::now();
       asio::post(ioc, Chain{&ioc, &left});
       ioc.run();
-      Report("post_chain", n, pass, NsSince(t0), "check=" + std::to_string(n - left));
+      Report("post_chain", n, pass, NsSince(t0),
+             CpuPerOp(c0, n) + "check=" + std::to_string(n - left));
     } else if (test == "timers") {
       const long n = 100'000;
       std::mt19937 rng(42);
@@ -95,12 +103,13 @@ int main(int argc, char** argv) {
     } else if (test == "spawn") {
       const long n = 1'000'000;
       long done = 0;
+      const double c0 = CpuNs();
       auto t0 = Clock::now();
       asio::post(ioc, [&] {
         for (long i = 0; i < n; ++i) asio::co_spawn(ioc, Noop(&done), asio::detached);
       });
       ioc.run();
-      Report("spawn", n, pass, NsSince(t0), "check=" + std::to_string(done));
+      Report("spawn", n, pass, NsSince(t0), CpuPerOp(c0, n) + "check=" + std::to_string(done));
     } else {
       std::fprintf(stderr, "usage: asio_micro_warm post_batch|post_chain|timers|spawn PASSES\n");
       return 2;

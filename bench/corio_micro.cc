@@ -56,6 +56,14 @@ double CpuNs() {
          (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e3;
 }
 
+// Process CPU per op (user + system, page faults included): unlike wall time, hardly moved by
+// other processes competing for the cores.
+std::string CpuPerOp(double c0, long n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "cpu_ns_per_op=%.1f ", (CpuNs() - c0) / n);
+  return buf;
+}
+
 long RssBytes() {  // current RSS, as the anchor reads it
   long pages = 0, resident = 0;
   std::ifstream("/proc/self/statm") >> pages >> resident;
@@ -104,22 +112,25 @@ int main(int argc, char** argv) {
     const long n = 1'000'000 / divisor;
     for (int pass = 1; pass <= passes; ++pass) {
       long done = 0;
+      const double c0 = CpuNs();
       const auto t0 = Clock::now();
       loop.CallSoon([&] {
         for (long i = 0; i < n; ++i) loop.CallSoon([&done] { ++done; });
       });
       if (!loop.RunUntilIdle().ok()) return Fail("loop failed");
-      Report("post_batch", n, pass, NsSince(t0), "check=" + std::to_string(done));
+      Report("post_batch", n, pass, NsSince(t0), CpuPerOp(c0, n) + "check=" + std::to_string(done));
       if (done != n) return Fail("post_batch lost callbacks");
     }
   } else if (test == "post_chain") {
     const long n = 1'000'000 / divisor;
     for (int pass = 1; pass <= passes; ++pass) {
       long left = n;
+      const double c0 = CpuNs();
       const auto t0 = Clock::now();
       loop.CallSoon(Chain{&loop, &left});
       if (!loop.RunUntilIdle().ok()) return Fail("loop failed");
-      Report("post_chain", n, pass, NsSince(t0), "check=" + std::to_string(n - left));
+      Report("post_chain", n, pass, NsSince(t0),
+             CpuPerOp(c0, n) + "check=" + std::to_string(n - left));
       if (left != 0) return Fail("post_chain broke");
     }
   } else if (test == "timers") {
@@ -153,12 +164,13 @@ int main(int argc, char** argv) {
     const long n = 1'000'000 / divisor;
     for (int pass = 1; pass <= passes; ++pass) {
       long done = 0;
+      const double c0 = CpuNs();
       const auto t0 = Clock::now();
       loop.CallSoon([&] {
         for (long i = 0; i < n; ++i) corio::Spawn(loop, Noop(&done)).Detach();
       });
       if (!loop.RunUntilIdle().ok()) return Fail("loop failed");
-      Report("spawn", n, pass, NsSince(t0), "check=" + std::to_string(done));
+      Report("spawn", n, pass, NsSince(t0), CpuPerOp(c0, n) + "check=" + std::to_string(done));
       if (done != n) return Fail("spawn lost tasks");
     }
   } else if (test == "idle") {

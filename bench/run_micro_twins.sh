@@ -3,11 +3,15 @@
 #
 #   fresh  one pass in a fresh process, each job in its own process (what the anchors measure):
 #          ../shared/bench/micro/asio_micro.cpp, libuv_micro.c, asyncio_micro.py, and corio's
-#          twin bench/corio_micro.cc (same jobs, same counters, corio's public API);
+#          twin bench/corio_micro.cc (same jobs, same counters, corio's public API); also
+#          bench/asio_micro_warm.cpp with one pass, the anchor's Asio jobs plus a CPU counter;
 #   warm   the job repeated in one process, the median of passes 2..PASSES: corio_micro and
 #          bench/asio_micro_warm.cpp (the anchor's jobs on one io_context), plus corio's
 #          Google Benchmark figures (//loop:event_loop_benchmark, //tasks:tasks_benchmark).
 #
+# Counters: ns_per_op is wall time, the anchors' counter; cpu_ns_per_op is the process's CPU
+# time (user + system) per op, which other processes competing for the cores hardly move: on
+# a loaded machine, trust its ratio more.
 # REPS rounds (default 5), interleaved (asio, corio, ... per job) so that load from others on
 # the machine hits both sides alike; prints medians and corio/anchor ratios.
 #   bench/run_micro_twins.sh [REPS] [PASSES]        (RAW_OUT=file keeps every measured line)
@@ -56,7 +60,11 @@ for r in rows[1:]:
     d = dict(zip(head, r))
     name = d["name"]
     if name in names:
-        extra = f" cpu_ns_per_op={d['cpu_ns_per_op']}" if d.get("cpu_ns_per_op") else ""
+        if d.get("cpu_ns_per_op"):
+            extra = f" cpu_ns_per_op={d['cpu_ns_per_op']}"
+        else:  # the main thread's CPU per iteration over the job's 1M operations
+            ns = float(d["cpu_time"]) * {"ns": 1, "us": 1e3, "ms": 1e6, "s": 1e9}[d["time_unit"]]
+            extra = f" cpu_ns_per_op={ns / 1e6:.1f}"
         print(f"impl=corio test={names[name]} ns_per_op={d['ns_per_op']}{extra} mode=gbench")
     elif name.startswith("BM_IdleTaskMemory/100000"):
         print(f"impl=corio test=idle n=100000 heap_bytes_per_idle={d['bytes_per_idle']} "
@@ -79,6 +87,8 @@ for ROUND in $(seq "$REPS"); do
   for t in post_batch post_chain timers spawn idle; do
     run fresh "$BIN/asio_micro" "$t"
     run fresh "$BIN/corio_micro" "$t"
+    # The same Asio job, one pass in a fresh process too, from the twin that also reports CPU.
+    [[ $t == idle ]] || run fresh "$BIN/asio_micro_warm" "$t" 1
     case $t in post_chain | timers) run fresh "$BIN/libuv_micro" "$t" ;; esac
     case $t in spawn | idle) run fresh /usr/bin/python3 "$MICRO/asyncio_micro.py" "$t" ;; esac
   done
@@ -126,11 +136,13 @@ print()
 print("corio / anchor (medians; lower is better for corio):")
 print("| job | counter | fresh vs fresh | warm vs warm (twins) | corio gbench vs asio warm |")
 print("|---|---|---:|---:|---:|")
-jobs = [("post_batch", "ns_per_op", "asio"), ("post_chain", "ns_per_op", "asio"),
-        ("post_chain", "ns_per_op", "libuv"), ("timers", "cpu_ns_per_op", "asio"),
-        ("timers", "cpu_ns_per_op", "libuv"), ("spawn", "ns_per_op", "asio"),
-        ("spawn", "ns_per_op", "asyncio"), ("idle", "bytes_per_idle", "asio"),
-        ("idle", "bytes_per_idle", "asyncio")]
+jobs = [("post_batch", "ns_per_op", "asio"), ("post_batch", "cpu_ns_per_op", "asio"),
+        ("post_chain", "ns_per_op", "asio"), ("post_chain", "cpu_ns_per_op", "asio"),
+        ("post_chain", "ns_per_op", "libuv"),
+        ("timers", "cpu_ns_per_op", "asio"), ("timers", "cpu_ns_per_op", "libuv"),
+        ("spawn", "ns_per_op", "asio"), ("spawn", "cpu_ns_per_op", "asio"),
+        ("spawn", "ns_per_op", "asyncio"),
+        ("idle", "bytes_per_idle", "asio"), ("idle", "bytes_per_idle", "asyncio")]
 def by_round(test, impl, mode, col):
     out = {}
     for r in rows.get((test, impl, mode), []):
