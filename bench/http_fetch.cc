@@ -37,7 +37,7 @@ struct Shared {
 };
 
 corio::Task<void> Worker(corio::http::Client* client, Shared* shared) {
-  std::vector<char> buf(256 * 1024);
+  std::vector<char> buf(32 * 1024);
   long ok = 0, failed = 0, bytes = 0;
   for (;;) {
     const size_t i = shared->next.fetch_add(1, std::memory_order_relaxed);

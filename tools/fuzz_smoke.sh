@@ -10,6 +10,7 @@ TARGETS=(
   "//net/http:parser_fuzzer net/http/fuzz/parser_corpus"
   "//net/http:chunked_fuzzer net/http/fuzz/chunked_corpus"
   "//net/http:url_fuzzer net/http/fuzz/url_corpus"
+  "//net/http:client_fuzzer net/http/fuzz/client_corpus"
 )
 labels=()
 for t in "${TARGETS[@]}"; do labels+=("${t%% *}"); done
