@@ -396,6 +396,28 @@ TEST_F(FetchTest, OutputDirHoldsExactlyTheBodiesAndStaysInside) {
   EXPECT_EQ(std::system(cleanup.c_str()), 0);
 }
 
+TEST_F(FetchTest, ProgressBarOnATerminalOnly) {
+  server_->RoutePrefix("/held/", HttpResponse::Text(200, "x").WithDelayBeforeHead(absl::Milliseconds(30)));
+  std::vector<std::string> args = {g_fetch_path, "--output=jsonl", "--concurrency=4"};
+  for (int i = 0; i < 60; ++i) args.push_back(Url(absl::StrCat("/held/", i)));
+  Subprocess::Options tty;
+  tty.stderr_is_terminal = true;
+  tty.terminal_columns = 90;
+  absl::StatusOr<Subprocess> p = Subprocess::Start(args, tty);
+  ASSERT_TRUE(p.ok());
+  Subprocess::Result r = p->Wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("/60")) << "done/total drawn";
+  EXPECT_THAT(r.err, HasSubstr("/s")) << "rate drawn";
+  EXPECT_THAT(r.err, HasSubstr("\r[")) << "redrawn in place";
+  EXPECT_EQ(ParseJsonLines(r.out).size(), 60u) << "stdout stays clean";
+
+  args.erase(args.begin());
+  Subprocess::Result piped = RunFetch(args);
+  EXPECT_EQ(piped.exit_code, 0);
+  EXPECT_EQ(piped.err.find("\r"), std::string::npos) << "no bar when stderr is not a terminal";
+}
+
 TEST_F(FetchTest, UsageErrorsExit2WithOneLineAndAPointerToHelp) {
   const std::vector<std::vector<std::string>> kBad = {
       {"--concurrency=abc", Url("/hello")},

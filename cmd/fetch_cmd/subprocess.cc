@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -22,10 +23,28 @@ extern char** environ;
 
 namespace corio::fetch_cmd::testing {
 
+absl::StatusOr<Subprocess> Subprocess::Start(const std::vector<std::string>& argv) {
+  return Start(argv, Options());
+}
+
 absl::StatusOr<Subprocess> Subprocess::Start(const std::vector<std::string>& argv,
-                                             const std::vector<std::string>& extra_env) {
+                                             const Options& options) {
+  const std::vector<std::string>& extra_env = options.extra_env;
   int in[2], out[2], err[2];
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
+    return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
+  }
+  if (options.stderr_is_terminal) {
+    winsize ws{};
+    ws.ws_row = 24;
+    ws.ws_col = static_cast<unsigned short>(options.terminal_columns);
+    // err[0]: the master (ours), err[1]: the terminal the child writes to.
+    if (openpty(&err[0], &err[1], nullptr, nullptr, &ws) != 0) {
+      return absl::InternalError(absl::StrCat("openpty: ", std::strerror(errno)));
+    }
+    fcntl(err[0], F_SETFD, FD_CLOEXEC);
+    fcntl(err[1], F_SETFD, FD_CLOEXEC);
+  } else if (pipe2(err, O_CLOEXEC) != 0) {
     return absl::InternalError(absl::StrCat("pipe: ", std::strerror(errno)));
   }
   std::vector<std::string> env_strings;
@@ -134,6 +153,7 @@ bool Subprocess::Pump(absl::Duration timeout) {
         sink.append(buf, static_cast<size_t>(r));
         continue;
       }
+      // (A terminal's master reads EIO once the child side is closed: the end, too.)
       if (r == 0 || (errno != EAGAIN && errno != EINTR)) {
         close(fd);
         fd = -1;

@@ -36,8 +36,14 @@ class Subprocess {
     int64_t max_rss_kib = 0;
   };
 
+  struct Options {
+    std::vector<std::string> extra_env;  // "NAME=value", added to this process's environment
+    bool stderr_is_terminal = false;     // stderr on a pseudo-terminal (isatty() is true)
+    int terminal_columns = 100;
+  };
+  static absl::StatusOr<Subprocess> Start(const std::vector<std::string>& argv);
   static absl::StatusOr<Subprocess> Start(const std::vector<std::string>& argv,
-                                          const std::vector<std::string>& extra_env = {});
+                                          const Options& options);
   Subprocess(Subprocess&& other) noexcept;
   Subprocess& operator=(Subprocess&&) = delete;
   ~Subprocess();
