@@ -1,6 +1,7 @@
 #include "net/fetch/server.h"
 
 #include <errno.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
@@ -52,6 +53,20 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// "127.0.0.2:41234" for a listen address "127.0.0.2:0"; "<hostname>:50051" for "[::]:50051".
+std::string DefaultName(const std::string& listen_address, int port) {
+  std::string host = listen_address.substr(0, listen_address.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
+    char name[256] = {};
+    if (gethostname(name, sizeof name - 1) == 0) host = name;
+  }
+  if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
+  return absl::StrCat(host, ":", port);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FetchServer>> FetchServer::Start(FetchServerOptions options) {
@@ -99,6 +114,9 @@ absl::StatusOr<std::unique_ptr<FetchServer>> FetchServer::Start(FetchServerOptio
     return absl::UnavailableError(
         absl::StrCat("fetch server: cannot listen on ", options.listen_address));
   }
+  s->name_ = options.server_name;
+  if (s->name_.empty()) s->name_ = DefaultName(options.listen_address, s->port_);
+  s->service_->SetServerName(s->name_);
   s->server_->GetHealthCheckService()->SetServingStatus(true);
   return s;
 }

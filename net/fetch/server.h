@@ -48,6 +48,9 @@ struct FetchServerOptions {
   // or neither).
   std::string tls_cert_file;
   std::string tls_key_file;
+  // The replica's name in calls' initial metadata (see FetchServiceOptions::server_name).
+  // Empty: "<listen host>:<port>", or "<hostname>:<port>" when listening on every address.
+  std::string server_name;
   // Largest request message (a FetchMany with its bodies), bytes.
   int max_receive_message_bytes = 64 << 20;
 };
@@ -60,6 +63,7 @@ class FetchServer {
   FetchServer& operator=(const FetchServer&) = delete;
 
   int port() const { return port_; }
+  const std::string& name() const { return name_; }
   Dispatcher& dispatcher() { return *dispatcher_; }
   LoopGroup& loops() { return *group_; }
   // Idempotent; blocks until everything has stopped.
@@ -73,6 +77,7 @@ class FetchServer {
   std::unique_ptr<FetchServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::string name_;
   std::once_flag shutdown_once_;
 };
 

@@ -15,6 +15,7 @@
 #include "net/fetch/health.grpc.pb.h"
 #include "net/fetch/testing/scripted_backend.h"
 #include "testing/status_matchers.h"
+#include "testing/tls_certs.h"
 
 namespace corio::fetch {
 namespace {
@@ -69,6 +70,11 @@ TEST_F(ServerTest, ServesFetchAndHealth) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(h.status(), HealthCheckResponse::SERVING);
   EXPECT_EQ(Health(&h, "no.such.Service").error_code(), grpc::StatusCode::NOT_FOUND);
+  // Calls name the replica that served them.
+  EXPECT_EQ(server_->name(), "127.0.0.1:" + std::to_string(server_->port()));
+  auto it = ctx.GetServerInitialMetadata().find(kFetchServerHeader);
+  ASSERT_NE(it, ctx.GetServerInitialMetadata().end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), server_->name());
 }
 
 // Server reflection, spoken with the message types libgrpc++_reflection registers.
@@ -183,6 +189,50 @@ TEST_F(ServerTest, ShutdownCancelsWhatOutlivesTheGrace) {
   while (reader->Read(&r)) {
   }
   EXPECT_FALSE(reader->Finish().ok());
+}
+
+TEST(ServerTlsTest, ServesOverTlsAndRefusesPlaintext) {
+  absl::StatusOr<corio::testing::TlsCerts> certs = corio::testing::TlsCerts::Create();
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  FetchServerOptions o;
+  o.listen_address = "127.0.0.1:0";
+  o.threads = 1;
+  o.backend = testing::ScriptedBackendFactory(std::make_shared<testing::ScriptedStats>());
+  o.tls_cert_file = certs->server_cert_file();
+  o.tls_key_file = certs->server_key_file();
+  auto server = FetchServer::Start(o);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string target = "localhost:" + std::to_string((*server)->port());
+  v1::FetchRequest req;
+  req.set_url("http://ok.test/tls");
+  {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = certs->ca_pem();
+    auto stub = v1::FetchService::NewStub(grpc::CreateChannel(target, grpc::SslCredentials(ssl)));
+    grpc::ClientContext ctx;
+    v1::FetchResponse r;
+    grpc::Status s = stub->Fetch(&ctx, req, &r);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(r.body(), "ok /tls");
+  }
+  {
+    auto stub = v1::FetchService::NewStub(
+        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::FetchResponse r;
+    EXPECT_EQ(stub->Fetch(&ctx, req, &r).error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  {
+    // A client that does not trust the server's CA.
+    auto stub = v1::FetchService::NewStub(
+        grpc::CreateChannel(target, grpc::SslCredentials(grpc::SslCredentialsOptions{
+                                        .pem_root_certs = certs->self_signed().cert_pem})));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::FetchResponse r;
+    EXPECT_EQ(stub->Fetch(&ctx, req, &r).error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
 }
 
 TEST(ServerOptionsTest, RefusesBadOptions) {

@@ -41,6 +41,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     auto call = std::make_shared<UnaryCall>(service.dispatcher(), context, response);
     std::unique_lock<std::mutex> lock(call->mu_);
     call->self_ = call;
+    service.NameServer(*context);
     absl::Status s = service.Authenticate(*context);
     if (s.ok()) s = ValidateFetchRequest(*request);
     if (s.ok() && service.dispatcher().TryReserve(1) == 0) s = Overloaded(service.dispatcher());
@@ -133,6 +134,7 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
     auto call = std::make_shared<StreamCall>(service.dispatcher(), context, request);
     std::unique_lock<std::mutex> lock(call->mu_);
     call->self_ = call;
+    service.NameServer(*context);
     const FetchServiceOptions& o = service.options();
     absl::Status s = service.Authenticate(*context);
     if (s.ok()) s = ValidateFetchManyRequest(*request, o.max_requests_per_call);
@@ -288,6 +290,18 @@ grpc::ServerUnaryReactor* FetchServiceImpl::Fetch(grpc::CallbackServerContext* c
 grpc::ServerWriteReactor<v1::FetchResponse>* FetchServiceImpl::FetchMany(
     grpc::CallbackServerContext* context, const v1::FetchManyRequest* request) {
   return StreamCall::Begin(*this, context, request);
+}
+
+void FetchServiceImpl::SetServerName(std::string name) {
+  if (late_name_ != nullptr) return;
+  late_name_ = std::make_unique<const std::string>(std::move(name));
+  late_name_ptr_.store(late_name_.get(), std::memory_order_release);
+}
+
+void FetchServiceImpl::NameServer(grpc::CallbackServerContext& context) const {
+  const std::string* late = late_name_ptr_.load(std::memory_order_acquire);
+  const std::string& name = late != nullptr ? *late : options_.server_name;
+  if (!name.empty()) context.AddInitialMetadata(kFetchServerHeader, name);
 }
 
 absl::Status FetchServiceImpl::Authenticate(const grpc::CallbackServerContext& context) const {

@@ -39,6 +39,8 @@
 #ifndef CORIO_NET_FETCH_SERVICE_H_
 #define CORIO_NET_FETCH_SERVICE_H_
 
+#include <atomic>
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -51,6 +53,9 @@ namespace corio::fetch {
 
 struct FetchServiceOptions {
   std::string bearer_token;            // empty: no authentication
+  // Sent to clients in every call's initial metadata as `corio-fetch-server` (which replica
+  // served the call; clients count work per server with it). Empty: not sent.
+  std::string server_name;
   int default_call_concurrency = 32;   // FetchMany with max_concurrency 0
   int max_call_concurrency = 256;      // cap on a FetchMany's max_concurrency
   int max_requests_per_call = 100000;  // FetchMany requests per call
@@ -72,9 +77,17 @@ class FetchServiceImpl final : public v1::FetchService::CallbackService {
   // OK, or UNAUTHENTICATED when a token is required and `context` lacks it.
   absl::Status Authenticate(const grpc::CallbackServerContext& context) const;
 
+  // Sets the name sent as `corio-fetch-server` (once the server knows its port); any thread,
+  // at most once. Calls that arrive before it carry options().server_name, if any.
+  void SetServerName(std::string name);
+  // Adds the `corio-fetch-server` initial metadata to a call.
+  void NameServer(grpc::CallbackServerContext& context) const;
+
  private:
   Dispatcher& dispatcher_;
   FetchServiceOptions options_;
+  std::unique_ptr<const std::string> late_name_;   // owns what late_name_ptr_ points to
+  std::atomic<const std::string*> late_name_ptr_{nullptr};
 };
 
 // absl::Status <-> grpc::Status (the codes are the same numbers).
@@ -86,6 +99,8 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 
 // The trailing metadata key that marks a failed fetch (as opposed to a failed call).
 inline constexpr char kFetchErrorTrailer[] = "corio-fetch-error";
+// The initial metadata key naming the replica that served a call.
+inline constexpr char kFetchServerHeader[] = "corio-fetch-server";
 
 // The deadline of a call as absl::Time (InfiniteFuture when it has none).
 absl::Time CallDeadline(const grpc::ServerContextBase& context);

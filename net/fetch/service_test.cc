@@ -97,6 +97,25 @@ TEST_F(ServiceTest, FetchOk) {
   EXPECT_FALSE(r.has_error());
 }
 
+TEST_F(ServiceTest, NamesTheServerInInitialMetadata) {
+  FetchServiceOptions o;
+  o.server_name = "replica-7";
+  Start(100, o);
+  grpc::ClientContext ctx;
+  v1::FetchResponse r;
+  ASSERT_TRUE(Fetch("http://ok.test/", &r, &ctx).ok());
+  auto it = ctx.GetServerInitialMetadata().find(kFetchServerHeader);
+  ASSERT_NE(it, ctx.GetServerInitialMetadata().end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), "replica-7");
+  grpc::ClientContext ctx2;
+  auto reader = stub_->FetchMany(&ctx2, Many({"http://ok.test/"}));
+  ASSERT_TRUE(reader->Read(&r));
+  it = ctx2.GetServerInitialMetadata().find(kFetchServerHeader);
+  ASSERT_NE(it, ctx2.GetServerInitialMetadata().end());
+  EXPECT_EQ(std::string(it->second.data(), it->second.size()), "replica-7");
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
 TEST_F(ServiceTest, HttpErrorStatusIsAResponse) {
   Start();
   v1::FetchResponse r;
