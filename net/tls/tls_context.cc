@@ -10,8 +10,10 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
 #include "net/tls/openssl_util.h"
 
 namespace corio::tls {
@@ -100,6 +102,36 @@ bool SystemStoreLooksEmpty() {
     if (!dir.empty() && HasHashedCerts(std::string(dir))) return false;
   }
   return true;
+}
+
+// The system's trust store, parsed once per process (per $SSL_CERT_FILE / $SSL_CERT_DIR seen)
+// and shared by every client context: loading the bundle costs tens of milliseconds, and an
+// X509_STORE may be shared by contexts on any thread.
+struct SystemStore {
+  X509_STORE* store = nullptr;
+  bool empty = false;
+};
+
+absl::StatusOr<SystemStore> SharedSystemStore() {
+  const char* file = getenv(X509_get_default_cert_file_env());
+  const char* dir = getenv(X509_get_default_cert_dir_env());
+  const std::string key = absl::StrCat(file != nullptr ? file : X509_get_default_cert_file(), "\n",
+                                       dir != nullptr ? dir : X509_get_default_cert_dir());
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* stores = new absl::flat_hash_map<std::string, SystemStore>();
+  absl::MutexLock lock(&mu);
+  auto it = stores->find(key);
+  if (it != stores->end()) return it->second;
+  SystemStore s;
+  s.store = X509_STORE_new();
+  if (s.store == nullptr || X509_STORE_set_default_paths(s.store) != 1) {
+    X509_STORE_free(s.store);
+    return InvalidOption("system CA store");
+  }
+  ERR_clear_error();  // a missing bundle or directory is not an error here (empty is noted)
+  s.empty = SystemStoreLooksEmpty();
+  stores->emplace(key, s);
+  return s;
 }
 
 absl::Status AddCaPem(SSL_CTX* ctx, const std::string& pem) {
@@ -209,8 +241,10 @@ absl::StatusOr<std::shared_ptr<TlsContext>> TlsContext::CreateClient(ClientOptio
   bool system_store_empty = false;
   if (!options.insecure) {
     if (options.ca_file.empty() && options.ca_pem.empty()) {
-      if (SSL_CTX_set_default_verify_paths(c) != 1) return InvalidOption("system CA store");
-      system_store_empty = SystemStoreLooksEmpty();
+      absl::StatusOr<SystemStore> system = SharedSystemStore();
+      if (!system.ok()) return system.status();
+      SSL_CTX_set1_cert_store(c, system->store);
+      system_store_empty = system->empty;
     }
     if (!options.ca_file.empty()) {
       if (absl::Status s = Readable("ca_file", options.ca_file); !s.ok()) return s;

@@ -14,6 +14,10 @@
 // Client verification is on unless `insecure` is set: the chain must lead to a trusted CA
 // (the system store, or only `ca_file`/`ca_pem` when given, like curl's --cacert), and the
 // certificate must name the host (DNS SAN, or IP SAN for IP literals). TLS 1.2 and 1.3.
+// The system store ($SSL_CERT_FILE / $SSL_CERT_DIR, else Debian's /etc/ssl/certs bundle) is
+// parsed once per process and shared by every client context (parsing it takes tens of
+// milliseconds); a machine without it (no ca-certificates package) fails verification with
+// a message that says so.
 // Session resumption (client): TLS 1.3 tickets and TLS 1.2 sessions are cached per
 // (host, port) of the connection that got them; a TLS 1.3 ticket is used once.
 //

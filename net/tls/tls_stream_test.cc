@@ -759,6 +759,31 @@ TEST(TlsStreamThreadsTest, ContextsSharedAcrossLoops) {
   EXPECT_GT(client_ctx->cached_sessions(), 0u);
 }
 
+// The system store is parsed once and shared: verifications on two threads at once, each
+// with its own context over it (run under TSan).
+TEST(TlsStreamThreadsTest, SystemStoreSharedAcrossThreads) {
+  auto server_ctx = ServerContext(Certs().server());
+  auto work = [](std::shared_ptr<TlsContext> server_ctx) -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(std::shared_ptr<TlsContext> client_ctx, TlsContext::CreateClient());
+    CORIO_CO_ASSIGN_OR_RETURN(TcpListener listener, TcpListener::Bind(SocketAddress::Loopback4(0)));
+    for (int i = 0; i < 5; ++i) {
+      Handshakes h = co_await HandshakeVia(&listener, client_ctx, server_ctx, "localhost");
+      if (!absl::IsUnauthenticated(h.client.status())) {
+        co_return absl::InternalError(h.client.status().ToString());
+      }
+    }
+    co_return absl::OkStatus();
+  };
+  absl::Status results[2];
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] { results[t] = RunTask(work(server_ctx)); });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_THAT(results[0], IsOk());
+  EXPECT_THAT(results[1], IsOk());
+}
+
 // --- no leaks ------------------------------------------------------------------------------
 
 size_t HeapInUse() { return mallinfo2().uordblks; }
