@@ -433,8 +433,11 @@ Task<After> Respond(Conn& c, const HttpRequest& req, const HttpResponse& r, bool
     co_await SendEndlessHeaders(sender, r);
     co_return After::kClose;
   }
-  closing = closing || r.close_connection || (r.framing == Framing::kUntilClose && !r.raw);
-  announce = announce || r.close_connection;
+  const bool response_closes =
+      r.close_connection ||
+      (r.close_after_responses > 0 && req.index_on_connection + 1 >= r.close_after_responses);
+  closing = closing || response_closes || (r.framing == Framing::kUntilClose && !r.raw);
+  announce = announce || (response_closes && r.announce_close);
   const bool no_body = req.method == "HEAD" || BodylessStatus(r.status);
   std::string& head = c.out;
   head.clear();

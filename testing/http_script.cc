@@ -187,8 +187,15 @@ HttpResponse&& HttpResponse::WithRetryAfter(absl::Duration d) && {
   return std::move(*this);
 }
 
-HttpResponse&& HttpResponse::WithClose() && {
+HttpResponse&& HttpResponse::WithCloseAfterResponses(int n, bool announce) && {
+  close_after_responses = n;
+  announce_close = announce;
+  return std::move(*this);
+}
+
+HttpResponse&& HttpResponse::WithClose(bool announce) && {
   close_connection = true;
+  announce_close = announce;
   return std::move(*this);
 }
 

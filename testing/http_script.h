@@ -125,7 +125,13 @@ struct HttpResponse {
   Encoding encoding = Encoding::kIdentity;
   std::vector<int> interim;  // 1xx statuses sent before this response (e.g. {100, 103})
   bool auto_headers = true;
-  bool close_connection = false;  // close the connection after this response
+  // Close the connection after this response; or after it when it is at least the
+  // connection's `close_after_responses`-th. With `announce_close`, it says
+  // `Connection: close`; without, the server just closes (as idle keep-alive connections are
+  // dropped).
+  bool close_connection = false;
+  int close_after_responses = 0;
+  bool announce_close = true;
   absl::Duration delay_before_head = absl::ZeroDuration();
   absl::Duration delay_before_body = absl::ZeroDuration();
   size_t trickle_bytes = 0;  // 0: send at once
@@ -165,7 +171,8 @@ struct HttpResponse {
   // Adds header `name` whose value is `bytes` long (for header-size limits).
   HttpResponse&& WithHugeHeader(size_t bytes, std::string name = "X-Huge") &&;
   HttpResponse&& WithRetryAfter(absl::Duration d) &&;  // Retry-After: seconds
-  HttpResponse&& WithClose() &&;                       // close_connection = true
+  HttpResponse&& WithClose(bool announce = true) &&;
+  HttpResponse&& WithCloseAfterResponses(int n, bool announce = true) &&;
   HttpResponse&& WithGate(std::shared_ptr<HttpGate> gate) &&;
 };
 

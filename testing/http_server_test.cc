@@ -550,6 +550,40 @@ TEST_F(HttpServerTest, IdleTimeoutDropsQuietConnections) {
   EXPECT_THAT(RunTask(main()), IsOk());
 }
 
+TEST_F(HttpServerTest, ResponsesCanCloseTheirConnection) {
+  auto main = []() -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
+    server->Route("/third", HttpResponse::Text(200, "x").WithCloseAfterResponses(3));
+    server->Route("/quiet", HttpResponse::Text(200, "q").WithClose(/*announce=*/false));
+    server->Route("/other", HttpResponse::Text(200, "o"));
+    {
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
+      // Other routes do not count against it, but the connection's position does.
+      const char* paths[] = {"/third", "/other", "/third"};
+      for (int i = 0; i < 3; ++i) {
+        CORIO_CO_RETURN_IF_ERROR(co_await c.Get(paths[i]));
+        absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
+        if (!r.ok()) co_return r.status();
+        EXPECT_EQ(r->Header("Connection"), i == 2 ? "close" : "") << i;
+      }
+      absl::StatusOr<std::string> rest = co_await c.ReadToEof();
+      EXPECT_THAT(rest, IsOkAndHolds(""));
+    }
+    {
+      CORIO_CO_ASSIGN_OR_RETURN(RawHttpConn c, co_await RawHttpConn::Open(server->address()));
+      CORIO_CO_RETURN_IF_ERROR(co_await c.Get("/quiet"));
+      absl::StatusOr<RawHttpReply> r = co_await c.ReadReply();
+      if (!r.ok()) co_return r.status();
+      EXPECT_FALSE(r->Has("Connection"));
+      absl::StatusOr<std::string> rest = co_await c.ReadToEof();
+      EXPECT_THAT(rest, IsOkAndHolds(""));
+    }
+    EXPECT_EQ(server->stats().connections_accepted, 2);
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
 TEST_F(HttpServerTest, HeadInterimAndExpectContinue) {
   auto main = []() -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(auto server, FakeHttpServer::Start());
