@@ -119,9 +119,18 @@ ReadOutcome ParseHead(absl::string_view head, HttpRequest& req) {
   req.method = std::string(parts[0]);
   req.target = std::string(parts[1]);
   req.version = std::string(parts[2]);
-  const size_t q = req.target.find('?');
-  req.path = req.target.substr(0, q);
-  req.query = q == std::string::npos ? "" : req.target.substr(q + 1);
+  absl::string_view target = req.target;
+  for (absl::string_view scheme : {"http://", "https://"}) {
+    if (absl::StartsWithIgnoreCase(target, scheme)) {  // absolute-form: routed by its path
+      target.remove_prefix(scheme.size());
+      const size_t slash = target.find_first_of("/?");
+      target = slash == absl::string_view::npos ? "/" : target.substr(slash);
+    }
+  }
+  const size_t q = target.find('?');
+  req.path = std::string(target.substr(0, q));
+  if (req.path.empty()) req.path = "/";
+  req.query = q == absl::string_view::npos ? "" : std::string(target.substr(q + 1));
   for (size_t i = 1; i < lines.size(); ++i) {
     absl::string_view line = StripCr(lines[i]);
     if (line.empty()) continue;

@@ -44,7 +44,7 @@ namespace corio::testing {
 struct HttpRequest {
   std::string method;   // "GET"
   std::string target;   // as sent: "/a/b?x=1" (or an absolute URL, if the client sent one)
-  std::string path;     // the target without its query: "/a/b"
+  std::string path;     // the target's path (without query, scheme or host): "/a/b"
   std::string query;    // "x=1" (without '?'; empty if none)
   std::string version;  // "HTTP/1.1"
   std::vector<std::pair<std::string, std::string>> headers;  // in order, duplicates kept

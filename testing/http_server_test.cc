@@ -82,6 +82,7 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
         {"/files/a/b?x=1", "file /files/a/b q=x=1"},
         {"/files/special/z", "special"},
         {"/files/exact", "exact"},
+        {"http://test.local/files/exact", "exact"},  // absolute-form
         {"/hello", "hello"},
     };
     for (const auto& [path, body] : cases) {
@@ -108,7 +109,7 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
     FakeHttpServer::Stats s = server->stats();
     EXPECT_EQ(s.connections_accepted, 1);
     EXPECT_EQ(s.connections_open, 1);
-    EXPECT_EQ(s.requests, 7);
+    EXPECT_EQ(s.requests, 8);
     EXPECT_EQ(server->requests("/hello"), 2);
     EXPECT_EQ(server->requests("/files/a/b"), 1);
     EXPECT_EQ(server->requests("/nowhere"), 2);
@@ -116,7 +117,7 @@ TEST_F(HttpServerTest, ServesRoutesWithKeepAliveAndCounts) {
     EXPECT_EQ(s.max_in_flight, 1);
     EXPECT_EQ(server->max_in_flight_for_host("TEST.local"), 1);
     std::vector<HttpRequest> log = server->received_requests();
-    EXPECT_EQ(log.size(), 7u);
+    EXPECT_EQ(log.size(), 8u);
     EXPECT_EQ(log[1].target, "/files/a/b?x=1");
     EXPECT_EQ(log[1].index_on_connection, 1);
     EXPECT_EQ(log[1].connection_index, 0);
