@@ -61,24 +61,32 @@ absl::Status After(const absl::Status& s, size_t done, size_t total) {
 
 struct TlsStream::Impl {
   // Ciphertext received, not yet consumed by OpenSSL: in[in_begin, in_end). OpenSSL asks the
-  // BIO for more only after it consumed everything, so this is mostly a staging area.
+  // BIO for more only after it consumed everything, so this is mostly a staging area; it is
+  // allocated for a transport read and released when empty again (an idle connection keeps
+  // no buffers: OpenSSL's own go too, SSL_MODE_RELEASE_BUFFERS).
   struct Wire {
-    std::vector<char> in;
+    std::unique_ptr<char[]> in;
     size_t in_begin = 0;
     size_t in_end = 0;
     std::string out;  // produced by OpenSSL, not yet handed to the transport
 
     // Room at the end of `in` for the next transport read.
     absl::Span<char> InRoom() {
-      if (in.empty()) in.resize(kInCapacity);
+      if (in == nullptr) in.reset(new char[kInCapacity]);
       if (in_begin == in_end) {
         in_begin = in_end = 0;
-      } else if (in_end == in.size() && in_begin > 0) {
-        std::memmove(in.data(), in.data() + in_begin, in_end - in_begin);
+      } else if (in_end == kInCapacity && in_begin > 0) {
+        std::memmove(in.get(), in.get() + in_begin, in_end - in_begin);
         in_end -= in_begin;
         in_begin = 0;
       }
-      return absl::MakeSpan(in.data() + in_end, in.size() - in_end);
+      return absl::MakeSpan(in.get() + in_end, kInCapacity - in_end);
+    }
+    void ReleaseIfEmpty() {
+      if (in_begin == in_end) {
+        in.reset();
+        in_begin = in_end = 0;
+      }
     }
     size_t unconsumed() const { return in_end - in_begin; }
   };
@@ -100,6 +108,13 @@ struct TlsStream::Impl {
   absl::Status Encrypt(absl::string_view plain);
   Task<absl::Status> Flush();
   absl::Status WriteRefusal() const;
+  // Frees write buffers a burst left large (an idle connection holds a few KiB at most).
+  void ShrinkWriteBuffers() {
+    constexpr size_t kKeep = 4096;
+    if (wire.out.empty() && wire.out.capacity() > kKeep) std::string().swap(wire.out);
+    if (sending.capacity() > kKeep) std::string().swap(sending);
+    if (staging.capacity() > kKeep) std::string().swap(staging);
+  }
   void Close();
 
   static BIO_METHOD* WireMethod();
@@ -152,7 +167,7 @@ int Impl::BioRead(BIO* bio, char* data, size_t len, size_t* read) {
     return 0;
   }
   const size_t n = std::min(len, w.unconsumed());
-  std::memcpy(data, w.in.data() + w.in_begin, n);
+  std::memcpy(data, w.in.get() + w.in_begin, n);
   w.in_begin += n;
   *read = n;
   return 1;
@@ -282,6 +297,8 @@ Task<absl::Status> Impl::Handshake() {
     wire.in_end += *n;
   }
   handshake_done = true;
+  wire.ReleaseIfEmpty();
+  ShrinkWriteBuffers();
   if (ctx->is_server()) {
     const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     server_name = sni != nullptr ? sni : "";
@@ -407,6 +424,7 @@ Task<absl::StatusOr<size_t>> ReadOn(std::shared_ptr<Impl> self, absl::Span<char>
     s.wire.in_end += *n;
   }
   s.reading = false;
+  s.wire.ReleaseIfEmpty();
   co_return result;
 }
 
@@ -516,6 +534,7 @@ Task<absl::Status> WriteAllOn(std::shared_ptr<Impl> self,
     if (result.ok()) sent = encrypted;
   }
   s.writing = false;
+  s.ShrinkWriteBuffers();
   co_return After(result, sent, total);
 }
 
