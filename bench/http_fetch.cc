@@ -4,7 +4,7 @@
 //
 // Fetches every URL of LIST (one a line) with one corio::http::Client, at most C requests in
 // flight (C tasks pulling URLs from a shared index, like the Beast anchor), reads every body
-// to the end into a per-task buffer, and prints "ok=N failed=M bytes=B" (decoded body bytes).
+// to the end into a per-task 16 KiB buffer, and prints "ok=N failed=M bytes=B" (decoded body bytes).
 // Environment, as the harness sets it: BENCH_CACERT (CA file for https), BENCH_NEWCONN=1 (a new
 // connection per request: "Connection: close").
 // --threads N (default 1): N loops of a LoopGroup, one Client each, the URLs split between
@@ -37,7 +37,7 @@ struct Shared {
 };
 
 corio::Task<void> Worker(corio::http::Client* client, Shared* shared) {
-  std::vector<char> buf(32 * 1024);
+  std::vector<char> buf(16 * 1024);
   long ok = 0, failed = 0, bytes = 0;
   for (;;) {
     const size_t i = shared->next.fetch_add(1, std::memory_order_relaxed);

@@ -290,7 +290,7 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadl
     if (!permit.ok()) co_return permit;
     // From here the permit is owned by the BodyReader (or released below on
     // failure).
-    std::unique_ptr<Connection> conn = pool_->TakeIdle(key);
+    std::unique_ptr<Connection> conn = pool_->TakeIdle(key, IsIdempotentMethod(ex.method));
     bool reused = conn != nullptr;
     bool replayed = false;
     absl::StatusOr<Response> result;
@@ -423,8 +423,8 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadl
     std::optional<absl::string_view> location = resp.headers().Get("location");
     if (follow && IsRedirect(resp.status()) && location.has_value()) {
       if (static_cast<int>(history.size()) >= max_redirects) {
-        co_return absl::ResourceExhaustedError(absl::StrCat(
-            "http ", ex.what, ": too many redirects (more than ", max_redirects, ")"));
+        co_return absl::ResourceExhaustedError(
+            absl::StrCat("http ", ex.what, ": too many redirects (more than ", max_redirects, ")"));
       }
       absl::StatusOr<Url> next = ResolveReference(ex.url, *location);
       if (!next.ok()) {

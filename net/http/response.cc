@@ -129,9 +129,10 @@ Task<absl::StatusOr<std::string>> Response::Text() {
 Task<absl::Status> Response::Discard() {
   body_pos_ = body_.size();
   if (reader_ == nullptr || reader_->done()) co_return absl::OkStatus();
-  std::unique_ptr<char[]> buf(new char[16384]);
+  // The bytes are dropped: every Discard on this thread may share one scratch buffer.
+  static thread_local char scratch[16384];
   for (;;) {
-    absl::StatusOr<size_t> n = co_await reader_->Read(absl::MakeSpan(buf.get(), 16384));
+    absl::StatusOr<size_t> n = co_await reader_->Read(absl::MakeSpan(scratch, sizeof scratch));
     if (!n.ok()) co_return n.status();
     body_bytes_ += *n;
     if (*n == 0) co_return absl::OkStatus();

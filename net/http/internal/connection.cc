@@ -10,7 +10,7 @@
 namespace corio::http::http_internal {
 
 namespace {
-constexpr size_t kInitialBuffer = 16 * 1024;
+constexpr size_t kInitialBuffer = 8 * 1024;
 }
 
 Task<absl::StatusOr<size_t>> ReadBefore(ByteStream& stream, absl::Span<char> buf,

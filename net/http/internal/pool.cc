@@ -79,7 +79,7 @@ void Pool::ReleasePermit(const std::string& key) {
   }
 }
 
-std::unique_ptr<Connection> Pool::TakeIdle(const std::string& key) {
+std::unique_ptr<Connection> Pool::TakeIdle(const std::string& key, bool replayable) {
   auto it = hosts_.find(key);
   if (it == hosts_.end()) return nullptr;
   const absl::Time now = EventLoop::Current()->Now();
@@ -89,7 +89,8 @@ std::unique_ptr<Connection> Pool::TakeIdle(const std::string& key) {
     std::unique_ptr<Connection> c = std::move(idle.back());
     idle.pop_back();
     --idle_total_;
-    if (now - c->idle_since() < idle_timeout_ && c->IsIdleUsable()) {
+    const absl::Duration idle = now - c->idle_since();
+    if (idle < idle_timeout_ && ((replayable && idle < kFreshIdle) || c->IsIdleUsable())) {
       ++stats_.connections_reused;
       return c;
     }
