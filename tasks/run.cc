@@ -5,9 +5,9 @@ namespace corio::tasks_internal {
 absl::Status CancelAndDrain(EventLoop& loop) {
   Registry& registry = loop.Local<Registry>();
   if (registry.size() == 0) return absl::OkStatus();
-  registry.CancelAll();
+  // Cancel from inside the running loop (RunUntil's predicate runs there): a cancelled waiter
+  // is rescheduled on EventLoop::Current(). Tasks spawned while draining are cancelled too.
   return loop.RunUntil([&] {
-    // Tasks spawned while draining are cancelled too.
     if (registry.size() > 0) registry.CancelAll();
     return registry.size() == 0;
   });

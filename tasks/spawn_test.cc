@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "base/status_macros.h"
+#include "tasks/event.h"
 #include "tasks/run.h"
 #include "tasks/sleep.h"
 #include "testing/run_task.h"
@@ -178,6 +179,24 @@ TEST(RunTest, CancelsAndDrainsTasksLeftRunningAndFreesThem) {
   };
   EXPECT_THAT(RunTask(main(std::move(token))), IsOkAndHolds(3));
   EXPECT_TRUE(weak.expired());
+}
+
+// A task left waiting on a primitive (not a timer) when the main task ends: Run cancels it
+// while its loop runs, so the waiter is rescheduled on that loop (it used to be cancelled
+// before the loop ran again, with no current loop to reschedule on: a null dereference).
+Task<void> WaitForever(std::shared_ptr<Event> event) {
+  absl::Status s = co_await event->Wait();
+  (void)s;
+}
+
+TEST(RunTest, CancelsTasksLeftWaitingOnAPrimitive) {
+  auto event = std::make_shared<Event>();
+  auto main = [](std::shared_ptr<Event> event) -> Task<int> {
+    Spawn(WaitForever(event)).Detach();
+    co_await Yield();  // let it start waiting
+    co_return 4;
+  };
+  EXPECT_THAT(RunTask(main(event)), IsOkAndHolds(4));
 }
 
 TEST(RunTest, RefusesToRunInsideARunningLoop) {
