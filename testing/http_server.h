@@ -23,7 +23,7 @@
 //   EXPECT_EQ(server->stats().connections_accepted, 1);   // keep-alive reused one connection
 //
 // Routing: an exact path match wins, then the longest matching prefix, then the default
-// handler (404 "not found"). The path is the request target without its query. Routes may be
+// handler (404 "not found"). The path is the target's, without its query. Routes may be
 // added and replaced at any time, from any thread. A sequence answers its responses in order,
 // one per request, then repeats the last (retry tests: 503, 503, 200).
 // Connections: keep-alive by default (HTTP/1.1), pipelined requests answered in order. The

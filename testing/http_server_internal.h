@@ -10,10 +10,14 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "loop/event_loop.h"
+#include "net/byte_stream.h"
 #include "net/tcp_listener.h"
 #include "net/tcp_stream.h"
 #include "tasks/event.h"
@@ -86,6 +90,45 @@ struct FakeHttpServer::State {
 };
 
 namespace http_internal {
+
+constexpr size_t kReadChunk = 16 * 1024;
+
+bool IsTokenChar(unsigned char c);
+
+// One connection's stream and read buffer.
+struct Conn {
+  std::shared_ptr<FakeHttpServer::State> state;
+  std::unique_ptr<ByteStream> stream;  // the TcpStream, or a TlsStream over it
+  ByteStream* transport = nullptr;     // the TcpStream
+  int fd = -1;                         // its socket, for SO_LINGER
+  std::string peer;
+  bool tls = false;
+  std::string tls_server_name;
+  std::vector<char> buf = std::vector<char>(kReadChunk);
+  size_t begin = 0;
+  size_t end = 0;
+  std::string out;  // reused for coalesced writes
+
+  absl::string_view pending() const { return absl::string_view(buf.data() + begin, end - begin); }
+
+  // Reads more bytes after `end`; returns 0 at EOF, DEADLINE_EXCEEDED if none came by
+  // `deadline`.
+  Task<absl::StatusOr<size_t>> Fill(absl::Time deadline = absl::InfiniteFuture());
+};
+
+struct ReadOutcome {
+  enum Kind { kRequest, kEof, kReject, kIoError };
+  Kind kind = kRequest;
+  int reject_status = 400;
+  std::string reject_reason;
+
+  static ReadOutcome Reject(int status, std::string reason) {
+    return ReadOutcome{kReject, status, std::move(reason)};
+  }
+};
+
+// Reads the next request into `req` (and answers `Expect: 100-continue`).
+Task<ReadOutcome> ReadRequest(Conn& c, HttpRequest& req);
 
 // Accepts connections until the listener fails or the task is cancelled; then cancels the
 // connections and waits for them.
