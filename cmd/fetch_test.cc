@@ -234,30 +234,42 @@ TEST_F(FetchTest, KeepAliveConnectionsArePooled) {
   EXPECT_EQ(server_->requests(), 50);
 }
 
-TEST_F(FetchTest, ConcurrencyIsCappedInTotal) {
-  server_->RoutePrefix("/held/", HttpResponse::Text(200, "x").WithDelayBeforeHead(absl::Milliseconds(20)));
+TEST_F(FetchTest, ConcurrencyIsCappedInTotalAndUsedFully) {
+  auto gate = corio::testing::HttpGate::Create();
+  server_->RoutePrefix("/held/", HttpResponse::Text(200, "x").WithGate(gate));
   std::vector<std::string> args = {"--output=jsonl", "--concurrency=5", "--threads=2"};
   for (int i = 0; i < 60; ++i) args.push_back(Url(absl::StrCat("/held/", i)));
-  Subprocess::Result r = RunFetch(args);
+  args.insert(args.begin(), g_fetch_path);
+  absl::StatusOr<Subprocess> p = Subprocess::Start(args);
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(server_->WaitUntil([](const FakeHttpServer::Stats& s) { return s.in_flight >= 5; }));
+  gate->Open();
+  Subprocess::Result r = p->Wait();
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_LE(server_->stats().max_in_flight, 5);
-  EXPECT_GE(server_->stats().max_in_flight, 2) << "the requests ran concurrently";
+  EXPECT_EQ(ParseJsonLines(r.out).size(), 60u);
+  EXPECT_EQ(server_->stats().max_in_flight, 5);
 }
 
 TEST_F(FetchTest, PerHostLimitHoldsAcrossLoops) {
-  server_->RoutePrefix("/held/", HttpResponse::Text(200, "x").WithDelayBeforeHead(absl::Milliseconds(20)));
-  std::vector<std::string> args = {"--output=jsonl", "--concurrency=16", "--limit_per_host=2",
-                                   "--threads=2"};
+  auto gate = corio::testing::HttpGate::Create();
+  server_->RoutePrefix("/held/", HttpResponse::Text(200, "x").WithGate(gate));
+  std::vector<std::string> args = {g_fetch_path, "--output=jsonl", "--concurrency=16",
+                                   "--limit_per_host=2", "--threads=2"};
   const std::string alias = absl::StrCat("http://localhost:", server_->port());
   for (int i = 0; i < 30; ++i) {
     args.push_back(Url(absl::StrCat("/held/a", i)));
     args.push_back(absl::StrCat(alias, "/held/b", i));
   }
-  Subprocess::Result r = RunFetch(args);
+  absl::StatusOr<Subprocess> p = Subprocess::Start(args);
+  ASSERT_TRUE(p.ok());
+  // Two per host, two hosts: four in flight, no more, while the gate is shut.
+  ASSERT_TRUE(server_->WaitUntil([](const FakeHttpServer::Stats& s) { return s.in_flight >= 4; }));
+  gate->Open();
+  Subprocess::Result r = p->Wait();
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_LE(server_->max_in_flight_for_host(server_->authority()), 2);
-  EXPECT_LE(server_->max_in_flight_for_host(absl::StrCat("localhost:", server_->port())), 2);
-  EXPECT_GE(server_->stats().max_in_flight, 3) << "two hosts in parallel";
+  EXPECT_EQ(ParseJsonLines(r.out).size(), 60u);
+  EXPECT_EQ(server_->max_in_flight_for_host(server_->authority()), 2);
+  EXPECT_EQ(server_->max_in_flight_for_host(absl::StrCat("localhost:", server_->port())), 2);
 }
 
 TEST_F(FetchTest, TotalTimeoutEndsAStalledRequest) {
