@@ -10,8 +10,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "base/demangle.h"
 #include "base/check.h"
+#include "base/demangle.h"
 #include "loop/signal_set.h"
 
 namespace corio {
@@ -21,10 +21,10 @@ using loop_internal::PollEvent;
 
 thread_local EventLoop* tls_current = nullptr;
 
-// Tokens 0xFFFF'FFFF'xxxx'xxxx are the loop's own fds; user slots use (gen << 32 | index) with
-// gen < 0xFFFF'FFFF.
+// Tokens with gen 0xFFFF'FFFE and 0xFFFF'FFFF are the loop's own fds; user slots use
+// (gen << 32 | index) with gen < 0xFFFF'FFFE.
 constexpr uint64_t kWakeToken = ~0ull;
-constexpr uint64_t kSignalToken = ~0ull - 1;
+constexpr uint64_t kSignalTokenBase = 0xFFFF'FFFEull << 32;  // | signo
 
 enum Mode { kForever = 0, kUntil = 1, kIdle = 2 };
 
@@ -34,8 +34,97 @@ EventLoop::Backend DefaultBackend() {
   return EventLoop::Backend::kEpoll;
 }
 
-
 }  // namespace
+
+namespace loop_internal {
+
+// The part of a loop other threads touch. Shared by the loop, its LoopHandles and WorkGuards, so
+// a post or a guard release after the loop is gone finds a closed queue, not freed memory.
+struct RemoteState {
+  explicit RemoteState(int fd) : wake_fd(fd) {}
+  ~RemoteState() { close(wake_fd); }
+
+  // Returns false (and destroys `cb` outside the lock) once closed.
+  bool Post(Callback cb) {
+    bool accepted = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!closed) {
+        queue.push_back(std::move(cb));
+        pending.store(true, std::memory_order_seq_cst);
+        accepted = true;
+      }
+    }
+    if (!accepted) return false;  // `cb` is destroyed on return, outside the lock
+    WakeIfParked();
+    return true;
+  }
+  // Makes the loop look at its cross-thread queue (and so re-check what it waits for) soon.
+  void Poke() {
+    pending.store(true, std::memory_order_seq_cst);
+    WakeIfParked();
+  }
+  // Writes the eventfd if the loop is parked in the poller and no wake-up is on its way.
+  void WakeIfParked() {
+    // Pairs with EventLoop::Poll(): the loop sets `parked` then reads `pending` and its stop
+    // flag; callers set one of those then read `parked`. One side sees the other's store, so a
+    // parked loop is always woken.
+    if (parked.load(std::memory_order_seq_cst) && !wake_pending.exchange(true)) {
+      uint64_t one = 1;
+      ssize_t n = write(wake_fd, &one, sizeof one);
+      (void)n;  // EAGAIN: the counter is saturated, the loop is being woken anyway
+    }
+  }
+
+  const int wake_fd;
+  EventLoop* loop = nullptr;  // the owner; written before any handle exists, never changed
+  std::mutex mu;
+  std::vector<Callback> queue;           // guarded by mu
+  bool closed = false;                   // guarded by mu
+  std::atomic<bool> closed_flag{false};  // mirrors `closed` for lock-free readers
+  std::atomic<bool> pending{false};
+  std::atomic<bool> parked{false};
+  std::atomic<bool> wake_pending{false};
+  std::atomic<int64_t> outstanding{0};
+};
+
+}  // namespace loop_internal
+
+// --- LoopHandle / WorkGuard -----------------------------------------------------------------
+
+bool LoopHandle::Post(Callback cb) const {
+  if (remote_ == nullptr) return false;
+  EventLoop* current = EventLoop::Current();
+  if (current != nullptr && current->remote_ == remote_ &&
+      !remote_->closed_flag.load(std::memory_order_relaxed)) {
+    current->CallSoon(std::move(cb));
+    return true;
+  }
+  return remote_->Post(std::move(cb));
+}
+
+WorkGuard LoopHandle::HoldWork() const {
+  if (remote_ == nullptr) return WorkGuard();
+  return WorkGuard(remote_);
+}
+
+bool LoopHandle::IsCurrent() const {
+  EventLoop* current = EventLoop::Current();
+  return current != nullptr && remote_ != nullptr && current->remote_ == remote_;
+}
+
+WorkGuard::WorkGuard(std::shared_ptr<loop_internal::RemoteState> remote)
+    : remote_(std::move(remote)) {
+  remote_->outstanding.fetch_add(1, std::memory_order_relaxed);
+}
+
+void WorkGuard::Release() {
+  if (remote_ == nullptr) return;
+  // The last release wakes the loop so a drain waiting on it re-checks. Whatever the holder
+  // posted before releasing is already queued (the decrement orders after it).
+  if (remote_->outstanding.fetch_sub(1, std::memory_order_acq_rel) == 1) remote_->Poke();
+  remote_.reset();
+}
 
 // --- TimerHandle ----------------------------------------------------------------------------
 
@@ -50,20 +139,20 @@ absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create() { return Create(O
 absl::StatusOr<std::unique_ptr<EventLoop>> EventLoop::Create(Options options) {
   const Backend backend = options.backend.value_or(DefaultBackend());
   absl::Status error;
-  std::unique_ptr<loop_internal::Poller> poller =
-      backend == Backend::kIoUring ? loop_internal::NewUringPoller(&error)
-                                   : loop_internal::NewEpollPoller(&error);
+  std::unique_ptr<loop_internal::Poller> poller = backend == Backend::kIoUring
+                                                      ? loop_internal::NewUringPoller(&error)
+                                                      : loop_internal::NewEpollPoller(&error);
   if (poller == nullptr) return error;
   const int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd < 0) return absl::ErrnoToStatus(errno, "eventfd");
-  if (absl::Status s = poller->Add(wake_fd, kWakeToken, io::kReadable); !s.ok()) {
-    close(wake_fd);
-    return s;
-  }
-  return std::unique_ptr<EventLoop>(new EventLoop(std::move(options), std::move(poller), wake_fd));
+  auto remote = std::make_shared<loop_internal::RemoteState>(wake_fd);  // owns wake_fd now
+  if (absl::Status s = poller->Add(wake_fd, kWakeToken, io::kReadable); !s.ok()) return s;
+  return std::unique_ptr<EventLoop>(
+      new EventLoop(std::move(options), std::move(poller), std::move(remote)));
 }
 
-EventLoop::EventLoop(Options options, std::unique_ptr<loop_internal::Poller> poller, int wake_fd)
+EventLoop::EventLoop(Options options, std::unique_ptr<loop_internal::Poller> poller,
+                     std::shared_ptr<loop_internal::RemoteState> remote)
     : options_(std::move(options)),
       clock_(options_.clock != nullptr ? options_.clock : &SystemClock()),
       system_clock_(clock_ == &SystemClock()),
@@ -72,11 +161,21 @@ EventLoop::EventLoop(Options options, std::unique_ptr<loop_internal::Poller> pol
       budget_(std::max(1, options_.callbacks_per_tick)),
       poller_(std::move(poller)),
       timers_(std::max<int64_t>(1, slack_ns_), NowNanos()),
-      wake_fd_(wake_fd) {}
+      remote_(std::move(remote)) {
+  remote_->loop = this;
+}
 
 EventLoop::~EventLoop() {
   CORIO_CHECK_MSG(!running_, "EventLoop destroyed while running");
-  // Loop-local state first (newest first): it may cancel work that refers to the loop.
+  // Refuse cross-thread work first: nothing posted from now on can reach what is torn down.
+  std::vector<Callback> leftovers;
+  {
+    std::lock_guard<std::mutex> lock(remote_->mu);
+    remote_->closed = true;
+    remote_->closed_flag.store(true, std::memory_order_relaxed);
+    leftovers.swap(remote_->queue);
+  }
+  // Loop-local state next (newest first): it may cancel work that refers to the loop.
   while (!locals_.empty()) {
     LocalEntry e = locals_.back();
     locals_.pop_back();
@@ -88,38 +187,65 @@ EventLoop::~EventLoop() {
     if (s.watcher != nullptr) s.watcher->loop_ = nullptr;  // detach: goes quiet
     if (s.active) (void)poller_->Remove(s.fd, SlotToken(i));
   }
-  (void)poller_->Remove(wake_fd_, kWakeToken);
-  close(wake_fd_);
-  // ready_, timers_ and remote_ are destroyed with their callbacks, unrun.
+  (void)poller_->Remove(remote_->wake_fd, kWakeToken);
+  // leftovers, ready_ and timers_ are destroyed with their callbacks, unrun; the eventfd is
+  // closed with the last handle.
 }
 
 EventLoop* EventLoop::Current() { return tls_current; }
 
 // --- scheduling -----------------------------------------------------------------------------
 
-void EventLoop::CallSoonThreadSafe(Callback cb) {
-  {
-    std::lock_guard<std::mutex> lock(remote_mu_);
-    remote_.push_back(std::move(cb));
-    remote_pending_.store(true, std::memory_order_seq_cst);
-  }
-  WakeIfParked();
-}
+bool EventLoop::CallSoonThreadSafe(Callback cb) { return remote_->Post(std::move(cb)); }
 
 void EventLoop::Stop() {
   stop_requested_.store(true, std::memory_order_seq_cst);
-  if (!IsInLoopThread()) WakeIfParked();
+  if (!IsInLoopThread()) remote_->WakeIfParked();
 }
 
-void EventLoop::WakeIfParked() {
-  // Pairs with Poll(): the loop sets parked_ then reads remote_pending_ and stop_requested_;
-  // callers set one of those then read parked_. One side sees the other's store, so a parked
-  // loop is always woken.
-  if (parked_.load(std::memory_order_seq_cst) && !wake_pending_.exchange(true)) {
-    uint64_t one = 1;
-    ssize_t n = write(wake_fd_, &one, sizeof one);
-    (void)n;  // EAGAIN means the counter is saturated: the loop is being woken anyway
+void EventLoop::Close() {
+  CORIO_CHECK_MSG(!running_, "EventLoop::Close while the loop is running");
+  std::vector<Callback> leftovers;
+  {
+    std::lock_guard<std::mutex> lock(remote_->mu);
+    remote_->closed = true;
+    remote_->closed_flag.store(true, std::memory_order_relaxed);
+    leftovers.swap(remote_->queue);
+    remote_->pending.store(false, std::memory_order_relaxed);
   }
+  leftovers.clear();
+  DiscardPending();
+}
+
+bool EventLoop::closed() const { return remote_->closed_flag.load(std::memory_order_relaxed); }
+
+void EventLoop::DiscardPending(bool remote) {
+  if (remote) {
+    std::vector<Callback> batch;
+    {
+      std::lock_guard<std::mutex> lock(remote_->mu);
+      batch.swap(remote_->queue);
+      remote_->pending.store(false, std::memory_order_relaxed);
+    }
+  }
+  // Destroying a callback may queue another (a destructor that posts): repeat until quiet.
+  while (!ready_.empty() || !timers_.empty()) {
+    while (!ready_.empty()) ready_.Pop();
+    timers_.CancelAll();
+  }
+}
+
+bool EventLoop::HasPendingWork() const {
+  // Guards first: a holder posts its result before releasing, so once the count reads zero
+  // the result is visible as `pending` (or already drained into ready_).
+  if (remote_->outstanding.load(std::memory_order_acquire) > 0) return true;
+  return !ready_.empty() || !timers_.empty() || active_fds_ > 0 ||
+         remote_->pending.load(std::memory_order_acquire);
+}
+
+size_t EventLoop::outstanding_work() const {
+  return static_cast<size_t>(
+      std::max<int64_t>(0, remote_->outstanding.load(std::memory_order_relaxed)));
 }
 
 int64_t EventLoop::DelayToDeadline(absl::Duration delay) const {
@@ -193,9 +319,9 @@ absl::StatusOr<bool> EventLoop::Tick(bool never_block) {
       // the next timer. A clock that will not jump leaves only real events to wait for.
       absl::StatusOr<int> n = Poll(0);
       if (!n.ok()) return n.status();
-      if (*n == 0 && ready_.empty() && !remote_pending_.load(std::memory_order_acquire)) {
-        if (timers_.empty() || !clock_->AdvanceWhenIdle(loop_internal::NanosToTime(
-                                   timers_.NextDeadline()))) {
+      if (*n == 0 && ready_.empty() && !remote_->pending.load(std::memory_order_acquire)) {
+        if (timers_.empty() ||
+            !clock_->AdvanceWhenIdle(loop_internal::NanosToTime(timers_.NextDeadline()))) {
           n = Poll(-1);
           if (!n.ok()) return n.status();
         }
@@ -207,7 +333,7 @@ absl::StatusOr<bool> EventLoop::Tick(bool never_block) {
       worked |= *n > 0;
     }
   }
-  if (remote_pending_.load(std::memory_order_acquire)) DrainRemote();
+  if (remote_->pending.load(std::memory_order_acquire)) DrainRemote();
 
   // 2. Due timers, in deadline order. Bounded by the count at entry, so a timer callback that
   // schedules a zero-delay timer cannot keep this phase going forever under a frozen clock.
@@ -232,21 +358,22 @@ absl::StatusOr<bool> EventLoop::Tick(bool never_block) {
   since_poll_ += ran;
   worked |= ran > 0;
 
-  load_.store(static_cast<uint32_t>(ready_.size() + timers_.size() + active_fds_),
-              std::memory_order_relaxed);
+  load_.store(
+      static_cast<uint32_t>(ready_.size() + timers_.size() + active_fds_ + outstanding_work()),
+      std::memory_order_relaxed);
   return worked;
 }
 
 absl::StatusOr<int> EventLoop::Poll(int64_t timeout_ns) {
   if (timeout_ns != 0) {
-    parked_.store(true, std::memory_order_seq_cst);
-    if (remote_pending_.load(std::memory_order_seq_cst) ||
+    remote_->parked.store(true, std::memory_order_seq_cst);
+    if (remote_->pending.load(std::memory_order_seq_cst) ||
         stop_requested_.load(std::memory_order_seq_cst)) {
       timeout_ns = 0;
     }
   }
   absl::StatusOr<int> n = poller_->Wait(timeout_ns, absl::MakeSpan(events_));
-  if (timeout_ns != 0) parked_.store(false, std::memory_order_relaxed);
+  if (timeout_ns != 0) remote_->parked.store(false, std::memory_order_relaxed);
   since_poll_ = 0;
   poll_requested_ = false;
   if (!n.ok()) return n.status();
@@ -255,14 +382,14 @@ absl::StatusOr<int> EventLoop::Poll(int64_t timeout_ns) {
     const PollEvent& ev = events_[i];
     if (ev.token == kWakeToken) {
       uint64_t value;
-      ssize_t r = read(wake_fd_, &value, sizeof value);
+      ssize_t r = read(remote_->wake_fd, &value, sizeof value);
       (void)r;
-      wake_pending_.store(false, std::memory_order_seq_cst);
+      remote_->wake_pending.store(false, std::memory_order_seq_cst);
       continue;
     }
     ++user_events;
-    if (ev.token == kSignalToken) {
-      if (signals_ != nullptr) signals_->Dispatch();
+    if ((ev.token >> 32) == (kSignalTokenBase >> 32)) {
+      if (signals_ != nullptr) signals_->Dispatch(static_cast<int>(ev.token & 0xFFFF'FFFFu));
       continue;
     }
     Dispatch(ev);
@@ -286,12 +413,18 @@ void EventLoop::Dispatch(const PollEvent& ev) {
   if (slot.release) FreeSlot(index);
 }
 
+bool EventLoop::has_remote_work() const {
+  return remote_->pending.load(std::memory_order_seq_cst) ||
+         remote_->outstanding.load(std::memory_order_seq_cst) > 0;
+}
+
 void EventLoop::DrainRemote() {
+  ClearQuiet();  // first: from here on the loop is busy again
   std::vector<Callback> batch;
   {
-    std::lock_guard<std::mutex> lock(remote_mu_);
-    batch.swap(remote_);
-    remote_pending_.store(false, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(remote_->mu);
+    batch.swap(remote_->queue);
+    remote_->pending.store(false, std::memory_order_relaxed);
   }
   for (Callback& cb : batch) ready_.Push(std::move(cb));
 }
@@ -347,10 +480,7 @@ void EventLoop::ReportError(const absl::Status& error) {
 
 absl::Status EventLoop::AddSignalHandler(int signo, absl::AnyInvocable<void()> handler) {
   if (signals_ == nullptr) {
-    absl::StatusOr<std::unique_ptr<loop_internal::SignalSet>> set =
-        loop_internal::SignalSet::Create(*poller_, kSignalToken);
-    if (!set.ok()) return set.status();
-    signals_ = *std::move(set);
+    signals_ = std::make_unique<loop_internal::SignalSet>(*poller_, kSignalTokenBase);
   }
   return signals_->Add(signo, std::move(handler));
 }
@@ -369,10 +499,6 @@ absl::StatusOr<uint32_t> EventLoop::AddFd(int fd, uint32_t interest,
                                           FdWatcher* watcher) {
   if (fd < 0) return absl::InvalidArgumentError(absl::StrCat("FdWatcher: bad fd ", fd));
   if (static_cast<size_t>(fd) >= fd_owner_.size()) fd_owner_.resize(fd + 1, 0);
-  if (uint32_t prev = fd_owner_[fd]; prev != 0) {
-    // The fd was closed while watched and its number reused: the old watcher goes quiet.
-    DeactivateSlot(prev - 1);
-  }
   uint32_t index;
   if (!free_slots_.empty()) {
     index = free_slots_.back();
@@ -383,10 +509,22 @@ absl::StatusOr<uint32_t> EventLoop::AddFd(int fd, uint32_t interest,
   }
   FdSlot& s = fd_slots_[index];
   if (s.gen >= 0xFFFF'FFFEu) s.gen = 0;
+  // The poller knows whether the fd is still the open file an earlier watcher registered
+  // (EEXIST) or a new file behind a reused number.
   absl::Status st = poller_->Add(fd, SlotToken(index), interest);
+  const uint32_t prev = fd_owner_[fd];
   if (!st.ok()) {
     free_slots_.push_back(index);
+    if (prev != 0 && absl::IsAlreadyExists(st)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "FdWatcher: fd ", fd, " is already watched on this loop; stop that watcher first"));
+    }
     return st;
+  }
+  if (prev != 0) {
+    // The earlier watcher's fd was closed and its number reused: that watcher goes quiet. Its
+    // registration is already gone (the poller replaced it), so only the slot is retired.
+    DeactivateSlot(prev - 1, /*unregister=*/false);
   }
   s.fd = fd;
   s.interest = interest;
@@ -426,10 +564,10 @@ void EventLoop::RemoveFd(uint32_t index) {
   }
 }
 
-void EventLoop::DeactivateSlot(uint32_t index) {
+void EventLoop::DeactivateSlot(uint32_t index, bool unregister) {
   FdSlot& s = fd_slots_[index];
   // An error here means the fd was already closed (epoll dropped it): nothing to undo.
-  (void)poller_->Remove(s.fd, SlotToken(index));
+  if (unregister) (void)poller_->Remove(s.fd, SlotToken(index));
   s.active = false;
   ++s.gen;  // events already fetched for this slot are now stale
   --active_fds_;

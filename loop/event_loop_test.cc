@@ -108,7 +108,8 @@ TEST_P(EventLoopTest, ReentrantRunAndNestedLoopsAreRefused) {
   });
   ASSERT_THAT(loop_->RunUntilIdle(), IsOk());
   EXPECT_THAT(inner, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("already running")));
-  EXPECT_THAT(other_loop, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another loop")));
+  EXPECT_THAT(other_loop,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another loop")));
   EXPECT_EQ(EventLoop::Current(), nullptr);
 }
 
@@ -153,6 +154,38 @@ TEST_P(EventLoopTest, LocalStateIsOnePerLoopAndType) {
   EXPECT_EQ(other->Local<Counter>().n, 0);
 }
 
+TEST_P(EventLoopTest, LocalWithAFallibleFactoryStoresNothingOnError) {
+  struct Service {
+    explicit Service(int v) : value(v) {}
+    int value;
+  };
+  int calls = 0;
+  absl::StatusOr<Service*> failed =
+      loop_->Local<Service>([&]() -> absl::StatusOr<std::unique_ptr<Service>> {
+        ++calls;
+        return absl::UnavailableError("no config");
+      });
+  EXPECT_THAT(failed, StatusIs(absl::StatusCode::kUnavailable, "no config"));
+  EXPECT_EQ(loop_->FindLocal<Service>(), nullptr);
+  auto make = [&]() -> absl::StatusOr<std::unique_ptr<Service>> {
+    ++calls;
+    return std::make_unique<Service>(7);
+  };
+  CORIO_ASSERT_OK_AND_ASSIGN(Service * made, loop_->Local<Service>(make));
+  EXPECT_EQ(made->value, 7);
+  CORIO_ASSERT_OK_AND_ASSIGN(Service * again, loop_->Local<Service>(make));
+  EXPECT_EQ(again, made);  // created once per loop
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(loop_->FindLocal<Service>(), made);
+  // A factory may also return the value itself.
+  struct Plain {
+    int v = 0;
+  };
+  CORIO_ASSERT_OK_AND_ASSIGN(
+      Plain * plain, loop_->Local<Plain>([]() -> absl::StatusOr<Plain> { return Plain{3}; }));
+  EXPECT_EQ(plain->v, 3);
+}
+
 TEST_P(EventLoopTest, SlowCallbacksAreReportedInDebugMode) {
   EventLoop::Options options;
   options.backend = GetParam();
@@ -162,7 +195,8 @@ TEST_P(EventLoopTest, SlowCallbacksAreReportedInDebugMode) {
     EXPECT_GE(took, absl::Milliseconds(1));
     reports.push_back(type);
   };
-  CORIO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<EventLoop> loop, EventLoop::Create(std::move(options)));
+  CORIO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<EventLoop> loop,
+                             EventLoop::Create(std::move(options)));
   struct BlocksTheLoop {
     void operator()() const {
       // Deliberately blocks (what is being detected): a CPU-bound stretch, not a wait.
@@ -299,19 +333,119 @@ TEST_P(EventLoopTest, CallSoonThreadSafeWhileStoppedRunsOnTheNextRun) {
   EXPECT_EQ(ran, 1);
 }
 
+TEST_P(EventLoopTest, LoopHandlePostsFromAnyThreadAndFailsOnceTheLoopIsGone) {
+  std::unique_ptr<EventLoop> loop = NewLoop();
+  LoopHandle handle = loop->handle();
+  int ran = 0;
+  bool posted = false;
+  std::thread([&] { posted = handle.Post([&] { ++ran; }); }).join();
+  EXPECT_TRUE(posted);
+  EXPECT_FALSE(handle.IsCurrent());
+  loop->CallSoon([&] {
+    EXPECT_TRUE(handle.IsCurrent());
+    EXPECT_TRUE(handle.Post([&] { ran += 10; }));  // from its own thread: a CallSoon
+  });
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  EXPECT_EQ(ran, 11);
+  loop.reset();
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> weak = token;
+  std::thread([&, t = std::move(token)]() mutable {
+    posted = handle.Post([t = std::move(t)] { ++*t; });
+  }).join();
+  EXPECT_FALSE(posted);
+  EXPECT_TRUE(weak.expired());         // destroyed unrun, on the posting thread
+  WorkGuard late = handle.HoldWork();  // guards on a dead loop are harmless
+  late.Release();
+}
+
+TEST_P(EventLoopTest, CloseDropsPendingWorkAndRefusesCrossThreadWork) {
+  std::unique_ptr<EventLoop> loop = NewLoop();
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> weak = token;
+  loop->CallSoon([t = token] { ++*t; });
+  loop->CallLater(absl::Milliseconds(1), [t = token] { ++*t; });
+  EXPECT_TRUE(loop->CallSoonThreadSafe([t = token] { ++*t; }));
+  token.reset();
+  loop->Close();
+  EXPECT_TRUE(loop->closed());
+  EXPECT_TRUE(weak.expired());  // all three destroyed unrun
+  EXPECT_EQ(loop->ready_count() + loop->timer_count(), 0u);
+  EXPECT_FALSE(loop->CallSoonThreadSafe([] {}));
+  EXPECT_FALSE(loop->handle().Post([] {}));
+  int local = 0;
+  loop->CallSoon([&] { ++local; });  // its own work still runs
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  EXPECT_EQ(local, 1);
+}
+
+TEST_P(EventLoopTest, WorkGuardIsPendingWorkUntilReleased) {
+  std::unique_ptr<EventLoop> loop = NewLoop();
+  EXPECT_FALSE(loop->HasPendingWork());
+  WorkGuard guard = loop->handle().HoldWork();
+  EXPECT_TRUE(guard.held());
+  EXPECT_TRUE(loop->HasPendingWork());
+  EXPECT_EQ(loop->outstanding_work(), 1u);
+  WorkGuard moved = std::move(guard);
+  EXPECT_EQ(loop->outstanding_work(), 1u);
+  // Another thread finishes the work: posts its result, then releases. The loop, asleep in
+  // the poller with nothing else to do, is woken by the release and sees the result first.
+  int results = 0;
+  std::thread worker([&, g = std::move(moved), h = loop->handle()]() mutable {
+    h.Post([&] { ++results; });
+    g.Release();
+  });
+  ASSERT_THAT(loop->RunUntil([&] { return !loop->HasPendingWork(); }), IsOk());
+  worker.join();
+  EXPECT_EQ(results, 1);
+  EXPECT_EQ(loop->outstanding_work(), 0u);
+}
+
+TEST_P(EventLoopTest, ReleasingTheLastGuardWakesAParkedLoop) {
+  std::unique_ptr<EventLoop> loop = NewLoop();
+  WorkGuard guard = loop->handle().HoldWork();
+  std::atomic<bool> running{false};
+  loop->CallSoon([&] { running = true; });
+  std::thread releaser([&] {
+    while (!running.load()) std::this_thread::yield();
+    guard.Release();  // nothing posted: the release alone must wake the loop
+  });
+  ASSERT_THAT(loop->RunUntil([&] { return !loop->HasPendingWork(); }), IsOk());
+  releaser.join();
+}
+
 // --- fds ------------------------------------------------------------------------------------
+
+TEST_P(EventLoopTest, ASecondWatcherOnAnOpenFdIsAlreadyExists) {
+  SocketPair sp;
+  int first_calls = 0;
+  CORIO_ASSERT_OK_AND_ASSIGN(FdWatcher first,
+                             FdWatcher::Start(*loop_, sp.fd[0], io::kReadable, [&](uint32_t) {
+                               ++first_calls;
+                               char buf[8];
+                               (void)!read(sp.fd[0], buf, sizeof buf);
+                             }));
+  absl::StatusOr<FdWatcher> second =
+      FdWatcher::Start(*loop_, sp.fd[0], io::kReadable, [](uint32_t) {});
+  EXPECT_THAT(second, StatusIs(absl::StatusCode::kAlreadyExists, HasSubstr("already watched")));
+  EXPECT_EQ(loop_->fd_count(), 1u);
+  sp.Send("x");  // the first watcher still works
+  ASSERT_THAT(loop_->RunUntil([&] { return first_calls == 1; }), IsOk());
+  first.Stop();
+  CORIO_EXPECT_OK(FdWatcher::Start(*loop_, sp.fd[0], io::kReadable, [](uint32_t) {}).status());
+}
 
 TEST_P(EventLoopTest, LevelTriggeredWatcherRunsWhileReadable) {
   SocketPair sp;
   int calls = 0;
-  CORIO_ASSERT_OK_AND_ASSIGN(
-      FdWatcher w, FdWatcher::Start(*loop_, sp.fd[0], io::kReadable, [&](uint32_t ready) {
-        EXPECT_TRUE(ready & io::kReadable);
-        if (++calls == 3) {
-          char buf[8];
-          EXPECT_EQ(read(sp.fd[0], buf, sizeof buf), 1);
-        }
-      }));
+  CORIO_ASSERT_OK_AND_ASSIGN(FdWatcher w,
+                             FdWatcher::Start(*loop_, sp.fd[0], io::kReadable, [&](uint32_t ready) {
+                               EXPECT_TRUE(ready & io::kReadable);
+                               if (++calls == 3) {
+                                 char buf[8];
+                                 EXPECT_EQ(read(sp.fd[0], buf, sizeof buf), 1);
+                               }
+                             }));
   EXPECT_EQ(loop_->fd_count(), 1u);
   sp.Send("x");
   ASSERT_THAT(loop_->RunUntil([&] { return calls >= 3; }), IsOk());
@@ -324,9 +458,9 @@ TEST_P(EventLoopTest, LevelTriggeredWatcherRunsWhileReadable) {
 TEST_P(EventLoopTest, EdgeTriggeredWatcherRunsOncePerArrival) {
   SocketPair sp;
   int calls = 0;
-  CORIO_ASSERT_OK_AND_ASSIGN(
-      FdWatcher w, FdWatcher::Start(*loop_, sp.fd[0], io::kReadable | io::kEdgeTriggered,
-                                    [&](uint32_t) { ++calls; }));
+  CORIO_ASSERT_OK_AND_ASSIGN(FdWatcher w,
+                             FdWatcher::Start(*loop_, sp.fd[0], io::kReadable | io::kEdgeTriggered,
+                                              [&](uint32_t) { ++calls; }));
   sp.Send("x");
   ASSERT_THAT(loop_->RunUntil([&] { return calls >= 1; }), IsOk());
   ASSERT_THAT(loop_->RunUntilIdle(), IsOk());
@@ -339,16 +473,16 @@ TEST_P(EventLoopTest, HandlerMayChangeInterestOrStopItself) {
   SocketPair sp;
   std::vector<uint32_t> seen;
   FdWatcher w;
-  CORIO_ASSERT_OK_AND_ASSIGN(
-      w, FdWatcher::Start(*loop_, sp.fd[0], io::kWritable, [&](uint32_t ready) {
-        seen.push_back(ready & (io::kReadable | io::kWritable));
-        if (seen.size() == 1) {
-          EXPECT_THAT(w.SetInterest(io::kReadable), IsOk());
-          sp.Send("x");
-        } else {
-          w.Stop();  // destroys this handler's registration while it runs
-        }
-      }));
+  CORIO_ASSERT_OK_AND_ASSIGN(w,
+                             FdWatcher::Start(*loop_, sp.fd[0], io::kWritable, [&](uint32_t ready) {
+                               seen.push_back(ready & (io::kReadable | io::kWritable));
+                               if (seen.size() == 1) {
+                                 EXPECT_THAT(w.SetInterest(io::kReadable), IsOk());
+                                 sp.Send("x");
+                               } else {
+                                 w.Stop();  // destroys this handler's registration while it runs
+                               }
+                             }));
   ASSERT_THAT(loop_->RunUntil([&] { return seen.size() == 2; }), IsOk());
   ASSERT_THAT(loop_->RunUntilIdle(), IsOk());
   EXPECT_THAT(seen, ElementsAre(io::kWritable, io::kReadable));
@@ -379,11 +513,11 @@ TEST_P(EventLoopTest, WatcherStoppedEarlierInTheSameBatchIsNotCalled) {
 TEST_P(EventLoopTest, PeerHangupIsReported) {
   SocketPair sp;
   uint32_t seen = 0;
-  CORIO_ASSERT_OK_AND_ASSIGN(FdWatcher w, FdWatcher::Start(*loop_, sp.fd[0], io::kReadable,
-                                                           [&](uint32_t ready) {
-                                                             seen = ready;
-                                                             loop_->Stop();
-                                                           }));
+  CORIO_ASSERT_OK_AND_ASSIGN(FdWatcher w,
+                             FdWatcher::Start(*loop_, sp.fd[0], io::kReadable, [&](uint32_t ready) {
+                               seen = ready;
+                               loop_->Stop();
+                             }));
   close(sp.fd[1]);
   sp.fd[1] = -1;
   ASSERT_THAT(loop_->Run(), IsOk());
@@ -400,14 +534,15 @@ TEST_P(EventLoopTest, FdClosedWhileWatchedGoesQuietAndItsNumberCanBeReused) {
   first.reset();  // closes the fd under the watcher
   SocketPair second;
   ASSERT_EQ(second.fd[0], fd) << "expected the fd number to be reused";
-  CORIO_ASSERT_OK_AND_ASSIGN(
-      FdWatcher new_watcher, FdWatcher::Start(*loop_, second.fd[0], io::kReadable, [&](uint32_t) {
-        ++new_calls;
-        char buf[8];
-        (void)!read(second.fd[0], buf, sizeof buf);
-      }));
+  CORIO_ASSERT_OK_AND_ASSIGN(FdWatcher new_watcher,
+                             FdWatcher::Start(*loop_, second.fd[0], io::kReadable, [&](uint32_t) {
+                               ++new_calls;
+                               char buf[8];
+                               (void)!read(second.fd[0], buf, sizeof buf);
+                             }));
   old_watcher.Stop();  // must not unregister the new watcher of the same fd number
-  EXPECT_THAT(old_watcher.SetInterest(io::kWritable), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(old_watcher.SetInterest(io::kWritable),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   second.Send("x");
   ASSERT_THAT(loop_->RunUntil([&] { return new_calls == 1; }), IsOk());
   EXPECT_EQ(old_calls, 0);
@@ -418,7 +553,8 @@ TEST_P(EventLoopTest, WatchersOutlivingTheirLoopAreDetached) {
   FdWatcher w;
   {
     std::unique_ptr<EventLoop> loop = NewLoop();
-    CORIO_ASSERT_OK_AND_ASSIGN(w, FdWatcher::Start(*loop, sp.fd[0], io::kReadable, [](uint32_t) {}));
+    CORIO_ASSERT_OK_AND_ASSIGN(w,
+                               FdWatcher::Start(*loop, sp.fd[0], io::kReadable, [](uint32_t) {}));
     EXPECT_TRUE(w.active());
   }
   EXPECT_FALSE(w.active());
@@ -481,16 +617,18 @@ TEST_P(EventLoopTest, PollIoSoonEndsTheTurnAndPollsNext) {
 
 TEST_P(EventLoopTest, SignalsAreDeliveredOnTheLoopThread) {
   int got = 0;
-  ASSERT_THAT(loop_->AddSignalHandler(SIGUSR1, [&] {
-    ++got;
-    EXPECT_TRUE(loop_->IsInLoopThread());
-    loop_->Stop();
-  }),
+  ASSERT_THAT(loop_->AddSignalHandler(SIGUSR1,
+                                      [&] {
+                                        ++got;
+                                        EXPECT_TRUE(loop_->IsInLoopThread());
+                                        loop_->Stop();
+                                      }),
               IsOk());
   std::unique_ptr<EventLoop> other = NewLoop();
   EXPECT_THAT(other->AddSignalHandler(SIGUSR1, [] {}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("another event loop")));
-  EXPECT_THAT(loop_->AddSignalHandler(SIGKILL, [] {}), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(loop_->AddSignalHandler(SIGKILL, [] {}),
+              StatusIs(absl::StatusCode::kInvalidArgument));
   std::thread([] { kill(getpid(), SIGUSR1); }).join();
   ASSERT_THAT(loop_->Run(), IsOk());
   EXPECT_EQ(got, 1);
@@ -501,7 +639,8 @@ TEST_P(EventLoopTest, SignalsAreDeliveredOnTheLoopThread) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EventLoopTest,
-                         ::testing::Values(EventLoop::Backend::kEpoll, EventLoop::Backend::kIoUring),
+                         ::testing::Values(EventLoop::Backend::kEpoll,
+                                           EventLoop::Backend::kIoUring),
                          [](const auto& info) {
                            return info.param == EventLoop::Backend::kEpoll ? "epoll" : "io_uring";
                          });

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
 
@@ -56,23 +57,77 @@ TEST(LoopGroupTest, DrainWaitsForTimersScheduledByPostedWork) {
   EXPECT_EQ(fired.load(), 10);
 }
 
+// Blocks a loop in a callback until Shutdown has begun (Post() refuses from then on), then
+// queues more work from that callback for later turns: a zero-delay timer and a cross-thread
+// callback, each holding `token` (a CallSoon would still run in the current turn). Returns
+// when the blocking callback has been posted.
+void QueueWorkOnceShutdownBegins(LoopGroup& group, std::shared_ptr<int> token,
+                                 std::atomic<int>* ran) {
+  EventLoop& loop = group.loop(0);
+  ASSERT_TRUE(loop.CallSoonThreadSafe([&group, &loop, token, ran] {
+    while (group.Post([] {})) std::this_thread::yield();  // until shutdown has begun
+    loop.CallLater(absl::ZeroDuration(), [token, ran] { ran->fetch_add(1); });
+    loop.CallSoonThreadSafe([token, ran] { ran->fetch_add(1); });
+  }));
+}
+
+TEST(LoopGroupTest, DrainRunsWorkQueuedWhileShuttingDown) {
+  LoopGroup::Options options;
+  options.threads = 2;
+  CORIO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LoopGroup> group, LoopGroup::Create(options));
+  std::atomic<int> ran{0};
+  QueueWorkOnceShutdownBegins(*group, std::make_shared<int>(0), &ran);
+  group->Shutdown(LoopGroup::kDrain);
+  EXPECT_EQ(ran.load(), 2);
+}
+
 TEST(LoopGroupTest, CancelDestroysPendingWorkUnrun) {
+  // The same work as above, but with kCancel: none of it runs, and it is destroyed (with what
+  // it holds) by the time Shutdown returns.
   LoopGroup::Options options;
   options.threads = 2;
   CORIO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LoopGroup> group, LoopGroup::Create(options));
   auto token = std::make_shared<int>(0);
   std::weak_ptr<int> weak = token;
-  std::atomic<int> fired{0};
-  for (int i = 0; i < 2; ++i) {
-    group->Post([&fired, t = token] {
-      EventLoop::Current()->CallLater(absl::Hours(1), [&fired, t] { fired.fetch_add(1); });
-    });
-  }
-  token.reset();
+  std::atomic<int> ran{0};
+  QueueWorkOnceShutdownBegins(*group, std::move(token), &ran);
   group->Shutdown(LoopGroup::kCancel);
-  EXPECT_EQ(fired.load(), 0);
-  group.reset();  // loops destroyed: their timers' callbacks with them
+  EXPECT_EQ(ran.load(), 0);
   EXPECT_TRUE(weak.expired());
+  EXPECT_TRUE(group->loop(0).closed());
+  EXPECT_FALSE(group->loop(0).CallSoonThreadSafe([] {}));
+}
+
+TEST(LoopGroupTest, DrainWaitsForWorkHeldWithAGuard) {
+  LoopGroup::Options options;
+  options.threads = 2;
+  CORIO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LoopGroup> group, LoopGroup::Create(options));
+  // A worker thread holds loop 0's pending work; it posts its result only once shutdown has
+  // begun, and releases the guard after posting. The drain must run that result.
+  std::atomic<bool> delivered{false};
+  WorkGuard guard = group->loop(0).handle().HoldWork();
+  std::thread worker([&, g = std::move(guard), h = group->loop(0).handle()]() mutable {
+    while (group->Post([] {})) std::this_thread::yield();
+    EXPECT_TRUE(h.Post([&] { delivered = true; }));
+    g.Release();
+  });
+  group->Shutdown(LoopGroup::kDrain);
+  worker.join();
+  EXPECT_TRUE(delivered.load());
+}
+
+TEST(LoopGroupTest, CancelFromAnotherThreadEndsADrainThatCannotFinish) {
+  LoopGroup::Options options;
+  options.threads = 2;
+  CORIO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LoopGroup> group, LoopGroup::Create(options));
+  WorkGuard forever = group->loop(1).handle().HoldWork();  // never released in time
+  std::thread drainer([&] { group->Shutdown(LoopGroup::kDrain); });
+  while (group->Post([] {})) std::this_thread::yield();  // the drain has begun
+  group->Shutdown(LoopGroup::kCancel);                   // the grace period is over
+  drainer.join();
+  EXPECT_TRUE(group->loop(0).closed());
+  EXPECT_TRUE(group->loop(1).closed());
+  forever.Release();  // harmless after the loops closed
 }
 
 TEST(LoopGroupTest, LeastLoadedAvoidsABusyLoop) {
@@ -90,10 +145,35 @@ TEST(LoopGroupTest, LeastLoadedAvoidsABusyLoop) {
   group->Shutdown(LoopGroup::kCancel);
 }
 
-TEST(LoopGroupTest, DestructorShutsDownWithoutHanging) {
-  CORIO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LoopGroup> group, LoopGroup::Create());
-  EXPECT_GE(group->size(), 1u);
-  group->Post([] { EventLoop::Current()->CallLater(absl::Hours(1), [] {}); });
+TEST(LoopGroupTest, DestructorCancelsDestroysPendingWorkAndJoins) {
+  auto token = std::make_shared<int>(0);
+  std::weak_ptr<int> weak = token;
+  std::atomic<int> ran{0};
+  std::atomic<int> threads_alive{0};
+  {
+    CORIO_ASSERT_OK_AND_ASSIGN(std::unique_ptr<LoopGroup> group, LoopGroup::Create());
+    ASSERT_GE(group->size(), 1u);
+    for (size_t i = 0; i < group->size(); ++i) {
+      ASSERT_TRUE(group->loop(i).CallSoonThreadSafe([&threads_alive] {
+        // A thread-local destructor runs when the loop's thread ends.
+        struct Alive {
+          std::atomic<int>* n;
+          ~Alive() { n->fetch_sub(1); }
+        };
+        thread_local Alive alive{&threads_alive};
+        threads_alive.fetch_add(1);
+        (void)alive;
+      }));
+    }
+    while (threads_alive.load() < static_cast<int>(group->size())) std::this_thread::yield();
+    QueueWorkOnceShutdownBegins(*group, std::move(token), &ran);
+    // An hour-long timer a drain would wait for.
+    ASSERT_TRUE(group->Post(
+        [&ran] { EventLoop::Current()->CallLater(absl::Hours(1), [&ran] { ran.fetch_add(1); }); }));
+  }  // ~LoopGroup: Shutdown(kCancel), then the loops are destroyed
+  EXPECT_EQ(ran.load(), 0);
+  EXPECT_TRUE(weak.expired());
+  EXPECT_EQ(threads_alive.load(), 0);  // every loop thread has ended
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
+#include <sys/stat.h>
 
 #include <cstring>
 #include <memory>
@@ -58,7 +59,8 @@ class UringPoller final : public Poller {
     if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_queue_init");
     if (!(params.features & IORING_FEAT_NODROP) || !(params.features & IORING_FEAT_EXT_ARG)) {
       io_uring_queue_exit(&ring_);
-      return absl::UnimplementedError("io_uring: kernel lacks FEAT_NODROP/FEAT_EXT_ARG (need 5.11+)");
+      return absl::UnimplementedError(
+          "io_uring: kernel lacks FEAT_NODROP/FEAT_EXT_ARG (need 5.11+)");
     }
     return absl::OkStatus();
   }
@@ -67,7 +69,21 @@ class UringPoller final : public Poller {
     if (fd < 0) return absl::ErrnoToStatus(EBADF, absl::StrCat("io_uring poll add fd ", fd));
     if (static_cast<size_t>(fd) >= fds_.size()) fds_.resize(fd + 1);
     Entry& e = fds_[fd];
-    if (e.active) return absl::ErrnoToStatus(EEXIST, absl::StrCat("io_uring poll add fd ", fd));
+    // The file's identity tells a second registration of the same open file (EEXIST, as epoll
+    // says) from a new file behind a number whose old file was closed while registered (then
+    // the old registration is replaced). fstat failing (a bad fd) leaves the identity unknown:
+    // Wait() reports the error.
+    struct stat st;
+    const bool known = fstat(fd, &st) == 0;
+    if (e.active) {
+      if (known && e.known && st.st_dev == e.dev && st.st_ino == e.ino) {
+        return absl::ErrnoToStatus(EEXIST, absl::StrCat("io_uring poll add fd ", fd));
+      }
+      CancelPoll(fd, e);
+    }
+    e.known = known;
+    e.dev = known ? st.st_dev : 0;
+    e.ino = known ? st.st_ino : 0;
     e.active = true;
     e.token = token;
     e.interest = interest;
@@ -78,7 +94,8 @@ class UringPoller final : public Poller {
 
   absl::Status Modify(int fd, uint64_t token, uint32_t interest) override {
     Entry* e = Find(fd);
-    if (e == nullptr) return absl::ErrnoToStatus(ENOENT, absl::StrCat("io_uring poll modify fd ", fd));
+    if (e == nullptr)
+      return absl::ErrnoToStatus(ENOENT, absl::StrCat("io_uring poll modify fd ", fd));
     CancelPoll(fd, *e);
     e->token = token;
     e->interest = interest;
@@ -88,7 +105,8 @@ class UringPoller final : public Poller {
 
   absl::Status Remove(int fd, uint64_t token) override {
     Entry* e = Find(fd);
-    if (e == nullptr) return absl::ErrnoToStatus(ENOENT, absl::StrCat("io_uring poll remove fd ", fd));
+    if (e == nullptr)
+      return absl::ErrnoToStatus(ENOENT, absl::StrCat("io_uring poll remove fd ", fd));
     CancelPoll(fd, *e);
     e->active = false;
     return absl::OkStatus();
@@ -140,6 +158,9 @@ class UringPoller final : public Poller {
     uint32_t interest = 0;
     uint32_t epoch = 0;
     bool active = false;
+    bool known = false;  // dev/ino hold the registered file's identity
+    dev_t dev = 0;
+    ino_t ino = 0;
   };
 
   Entry* Find(int fd) {

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "loop/io_events.h"
@@ -13,12 +14,20 @@
 namespace corio::loop_internal {
 namespace {
 
-// signo -> write end of the owning loop's pipe, or -1.
-std::atomic<int> g_signal_pipe[NSIG];
+// signo -> write end of the signal's pipe (-1 until first used; then never changed or closed).
+std::atomic<int> g_signal_write_fd[NSIG];
+// signo -> read end, and which SignalSet handles the signal (one loop per signal).
+int g_signal_read_fd[NSIG];
+const SignalSet* g_owner[NSIG];
+std::mutex g_mu;  // guards g_signal_read_fd, g_owner and pipe creation
 
 void InitTable() {
   static const bool once = [] {
-    for (auto& fd : g_signal_pipe) fd.store(-1, std::memory_order_relaxed);
+    for (int i = 0; i < NSIG; ++i) {
+      g_signal_write_fd[i].store(-1, std::memory_order_relaxed);
+      g_signal_read_fd[i] = -1;
+      g_owner[i] = nullptr;
+    }
     return true;
   }();
   (void)once;
@@ -26,7 +35,7 @@ void InitTable() {
 
 extern "C" void CorioOnSignal(int signo) {
   const int saved_errno = errno;
-  const int fd = g_signal_pipe[signo].load(std::memory_order_relaxed);
+  const int fd = g_signal_write_fd[signo].load(std::memory_order_acquire);
   if (fd >= 0) {
     const unsigned char byte = static_cast<unsigned char>(signo);
     ssize_t n = write(fd, &byte, 1);  // a full pipe drops it: the loop has others queued
@@ -35,27 +44,23 @@ extern "C" void CorioOnSignal(int signo) {
   errno = saved_errno;
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<SignalSet>> SignalSet::Create(Poller& poller, uint64_t token) {
-  InitTable();
-  int fds[2];
-  if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
-  if (absl::Status s = poller.Add(fds[0], token, io::kReadable); !s.ok()) {
-    close(fds[0]);
-    close(fds[1]);
-    return s;
+// Reads and discards what the pipe holds; returns how many bytes that was.
+int DrainPipe(int fd) {
+  unsigned char buf[128];
+  int total = 0;
+  for (;;) {
+    const ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) return total;
+    total += static_cast<int>(n);
   }
-  return std::unique_ptr<SignalSet>(new SignalSet(poller, fds[0], fds[1]));
 }
+
+}  // namespace
 
 SignalSet::~SignalSet() {
   for (int signo = 1; signo < NSIG; ++signo) {
     if (entries_[signo].active) (void)Remove(signo);
   }
-  (void)poller_.Remove(read_fd_, 0);
-  close(read_fd_);
-  close(write_fd_);
 }
 
 absl::Status SignalSet::Add(int signo, absl::AnyInvocable<void()> handler) {
@@ -67,10 +72,24 @@ absl::Status SignalSet::Add(int signo, absl::AnyInvocable<void()> handler) {
     e.handler = std::move(handler);
     return absl::OkStatus();
   }
-  int expected = -1;
-  if (!g_signal_pipe[signo].compare_exchange_strong(expected, write_fd_)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("signal ", signo, " (", strsignal(signo), ") is handled by another event loop"));
+  InitTable();
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (g_owner[signo] != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("signal ", signo, " (", strsignal(signo),
+                                                      ") is handled by another event loop"));
+  }
+  if (g_signal_read_fd[signo] < 0) {
+    int fds[2];
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return absl::ErrnoToStatus(errno, "pipe2");
+    g_signal_read_fd[signo] = fds[0];
+    g_signal_write_fd[signo].store(fds[1], std::memory_order_release);
+  }
+  const int read_fd = g_signal_read_fd[signo];
+  DrainPipe(read_fd);  // arrivals for an earlier owner are not ours
+  if (absl::Status s =
+          poller_.Add(read_fd, token_base_ | static_cast<uint64_t>(signo), io::kReadable);
+      !s.ok()) {
+    return s;
   }
   struct sigaction action;
   std::memset(&action, 0, sizeof action);
@@ -79,9 +98,11 @@ absl::Status SignalSet::Add(int signo, absl::AnyInvocable<void()> handler) {
   sigemptyset(&action.sa_mask);
   if (sigaction(signo, &action, &e.previous) != 0) {
     const int err = errno;
-    g_signal_pipe[signo].store(-1);
+    (void)poller_.Remove(read_fd, token_base_ | static_cast<uint64_t>(signo));
     return absl::ErrnoToStatus(err, absl::StrCat("sigaction(", signo, ")"));
   }
+  g_owner[signo] = this;
+  e.read_fd = read_fd;
   e.handler = std::move(handler);
   e.active = true;
   return absl::OkStatus();
@@ -93,25 +114,27 @@ absl::Status SignalSet::Remove(int signo) {
   }
   Entry& e = entries_[signo];
   sigaction(signo, &e.previous, nullptr);
-  g_signal_pipe[signo].store(-1);
+  (void)poller_.Remove(e.read_fd, token_base_ | static_cast<uint64_t>(signo));
+  {
+    std::lock_guard<std::mutex> lock(g_mu);
+    g_owner[signo] = nullptr;
+  }
   e.active = false;
+  e.read_fd = -1;
   e.handler = nullptr;
   return absl::OkStatus();
 }
 
-void SignalSet::Dispatch() {
-  unsigned char buf[128];
-  for (;;) {
-    const ssize_t n = read(read_fd_, buf, sizeof buf);
-    if (n <= 0) break;
-    for (ssize_t i = 0; i < n; ++i) {
-      Entry& e = entries_[buf[i]];
-      if (!e.active || !e.handler) continue;
-      // Moved out while it runs: the handler may remove or replace itself.
-      absl::AnyInvocable<void()> handler = std::move(e.handler);
-      handler();
-      if (e.active && !e.handler) e.handler = std::move(handler);
-    }
+void SignalSet::Dispatch(int signo) {
+  if (signo <= 0 || signo >= NSIG) return;
+  Entry& e = entries_[signo];
+  if (!e.active) return;
+  for (int arrivals = DrainPipe(e.read_fd); arrivals > 0; --arrivals) {
+    if (!e.active || !e.handler) return;
+    // Moved out while it runs: the handler may remove or replace itself.
+    absl::AnyInvocable<void()> handler = std::move(e.handler);
+    handler();
+    if (e.active && !e.handler) e.handler = std::move(handler);
   }
 }
 

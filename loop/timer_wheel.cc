@@ -86,6 +86,16 @@ bool TimerWheel::Cancel(Id id) {
   return true;
 }
 
+void TimerWheel::CancelAll() {
+  for (uint32_t n = 0; n < nodes_.size(); ++n) {
+    if (nodes_[n].stamp == 0) continue;
+    TimerCallback cb = std::move(callbacks_[n]);
+    Unlink(n);
+    FreeNode(n);  // may release the slab (nodes_ empties, which ends the walk)
+    cb.Reset();   // last: its destructor may add timers
+  }
+}
+
 void TimerWheel::FreeNode(uint32_t n) {
   Node& node = nodes_[n];
   callbacks_[n].Reset();
@@ -107,9 +117,8 @@ uint64_t TimerWheel::EarliestSlotStart() const {
     // Occupied slots of a level are always ahead of its current position (a timer sits at the
     // level of the highest digit in which its tick exceeds the current one).
     const int slot = std::countr_zero(occupied_[level]);
-    const uint64_t base = level + 1 < kLevels
-                              ? (current_ >> (6 * (level + 1))) << (6 * (level + 1))
-                              : 0;
+    const uint64_t base =
+        level + 1 < kLevels ? (current_ >> (6 * (level + 1))) << (6 * (level + 1)) : 0;
     const uint64_t tick = base + (static_cast<uint64_t>(slot) << (6 * level));
     return tick < current_ ? current_ : tick;
   }

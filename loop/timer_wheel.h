@@ -36,6 +36,8 @@ class TimerWheel {
 
   Id Add(int64_t deadline, TimerCallback cb);
   bool Cancel(Id id);
+  // Cancels every pending timer (their callbacks destroyed unrun).
+  void CancelAll();
   bool IsPending(Id id) const;
   bool empty() const { return size_ == 0; }
   size_t size() const { return size_; }
