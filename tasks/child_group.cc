@@ -1,6 +1,5 @@
 #include "tasks/child_group.h"
 
-
 namespace corio::tasks_internal {
 
 std::coroutine_handle<> ChildGroup::OnChildDone(PromiseBase* child) noexcept {
@@ -27,7 +26,6 @@ void ChildGroup::Release(PromiseBase* child) {
 }
 
 ChildGroup::~ChildGroup() {
-  EventLoop* loop = EventLoop::Current();
   for (const RootEntry& e : children_) {
     PromiseBase* c = e.root;
     if (c->state.done) {
@@ -39,7 +37,7 @@ ChildGroup::~ChildGroup() {
     c->state.has_observer = false;
     c->continuation = nullptr;
     c->state.detached = true;
-    if (loop != nullptr) loop->Local<Registry>().Add(c, e.ops);
+    RegistryOf(*loop_).Add(c, e.ops);
     RequestCancel(c);
   }
 }

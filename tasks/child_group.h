@@ -8,8 +8,9 @@
 // waiting for them: no child outlives the wait that owns it.
 //
 // Ownership: the group owns its children's frames. Destroying it destroys finished ones and
-// cancels and detaches running ones: they move to the loop's registry (so Run still drains
-// them) and free themselves when they finish.
+// cancels and detaches running ones: they move to their loop's registry (so Run and LoopGroup
+// still drain them, and a loop destroyed meanwhile frees them) and free themselves when they
+// finish.
 #ifndef CORIO_TASKS_CHILD_GROUP_H_
 #define CORIO_TASKS_CHILD_GROUP_H_
 
@@ -39,6 +40,8 @@ class ChildGroup final : public ChildObserver {
     CORIO_CHECK_MSG(h, "corio: an empty Task was given to a group");
     EventLoop* loop = EventLoop::Current();
     CORIO_CHECK_MSG(loop != nullptr, "corio: task groups need a running event loop");
+    CORIO_CHECK_MSG(loop_ == nullptr || loop_ == loop, "corio: a task group spans one loop");
+    loop_ = loop;
     StartRoot(*loop, &h.promise(), h, &OpsFor<T>::kOps, this);
     children_.Add(&h.promise(), &OpsFor<T>::kOps);
     ++running_;
@@ -117,6 +120,7 @@ class ChildGroup final : public ChildObserver {
 
  private:
   const bool propagate_cancel_;
+  EventLoop* loop_ = nullptr;  // where the children run (set by the first Add)
   RootList children_;
   bool released_any_ = false;
   std::vector<PromiseBase*> completed_;

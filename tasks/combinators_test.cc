@@ -9,6 +9,8 @@
 #include "base/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "loop/event_loop.h"
+#include "tasks/event.h"
 #include "tasks/gather.h"
 #include "tasks/run.h"
 #include "tasks/shield.h"
@@ -137,8 +139,8 @@ TEST(GatherTest, CancellingTheAwaiterCancelsEveryTaskAndWaits) {
 TEST(WhenAnyTest, FirstToFinishWinsLosersAreCancelledAndAwaited) {
   std::vector<std::string> log;
   auto main = [&]() -> Task<absl::Status> {
-    WhenAnyResult<absl::StatusOr<int>> first =
-        co_await WhenAny(Job(&log, "slow", 100, 1), Job(&log, "fast", 5, 2), Job(&log, "mid", 50, 3));
+    WhenAnyResult<absl::StatusOr<int>> first = co_await WhenAny(
+        Job(&log, "slow", 100, 1), Job(&log, "fast", 5, 2), Job(&log, "mid", 50, 3));
     EXPECT_EQ(first.index, 1u);
     EXPECT_THAT(first.result, IsOkAndHolds(2));
     EXPECT_EQ(log.size(), 3u);  // the losers were waited for
@@ -204,7 +206,8 @@ TEST(WithTimeoutTest, DeadlineVariantAndNestedTimeouts) {
         deadline, WithTimeout(absl::Milliseconds(100), Job(&log, "x", 10'000, 1)));
     co_return outer.status();
   };
-  EXPECT_THAT(RunTask(main()), StatusIs(absl::StatusCode::kDeadlineExceeded, "timed out after 100ms"));
+  EXPECT_THAT(RunTask(main()),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, "timed out after 100ms"));
 }
 
 TEST(ShieldTest, ShieldedTaskFinishesDespiteTheCallersCancellation) {
@@ -259,7 +262,8 @@ TEST(TaskGroupTest, FirstFailureCancelsSiblingsIncludingLateSpawns) {
     co_return s;
   };
   EXPECT_THAT(RunTask(main()), StatusIs(absl::StatusCode::kPermissionDenied));
-  EXPECT_THAT(log, UnorderedElementsAre("bad done", "long cancelled", HasSubstr("spawner: CANCELLED")));
+  EXPECT_THAT(log,
+              UnorderedElementsAre("bad done", "long cancelled", HasSubstr("spawner: CANCELLED")));
 }
 
 TEST(TaskGroupTest, CancelAndExceptions) {
@@ -286,6 +290,48 @@ TEST(TaskGroupTest, CancelAndExceptions) {
     co_return absl::OkStatus();
   };
   EXPECT_THAT(RunTask(main()), IsOk());
+}
+
+TEST(TaskGroupTest, WaitReturnsCancelledWhenTheWaitingTaskWasCancelled) {
+  auto main = []() -> Task<absl::Status> {
+    JoinHandle<absl::Status> h = Spawn([]() -> Task<absl::Status> {
+      TaskGroup g;
+      g.Spawn([]() -> Task<void> {
+        (void)co_await Sleep(absl::Hours(1));  // returns (void) when cancelled
+      }());
+      co_return co_await g.Wait();
+    }());
+    (void)co_await Sleep(absl::Seconds(1));
+    h.Cancel();
+    co_return co_await std::move(h);
+  };
+  EXPECT_THAT(RunTask(main()), StatusIs(absl::StatusCode::kCancelled));
+}
+
+struct TimerProbe {
+  EventLoop* loop = nullptr;
+  size_t* timers_after = nullptr;
+  ~TimerProbe() { *timers_after = loop->timer_count(); }
+};
+
+TEST(WithTimeoutTest, TheTimerIsCancelledWhenTheFrameIsDestroyedWhileWaiting) {
+  size_t timers_after = 99;
+  Event never;
+  {
+    auto loop = EventLoop::Create().value();
+    loop->Local<TimerProbe>() =
+        TimerProbe{loop.get(), &timers_after};  // destroyed after the registry
+    Spawn(*loop,
+          [](Event* e) -> Task<absl::Status> {
+            co_return co_await WithTimeout(absl::Hours(1), [](Event* e) -> Task<absl::Status> {
+              co_return co_await e->Wait();
+            }(e));
+          }(&never))
+        .Detach();
+    ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+    ASSERT_EQ(loop->timer_count(), 1u);
+  }
+  EXPECT_EQ(timers_after, 0u) << "WithTimeout's timer outlived its frame";
 }
 
 }  // namespace

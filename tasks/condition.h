@@ -59,7 +59,7 @@ class Condition {
       cond_.mu_.Unlock();  // last: another task may run as soon as this returns
       return true;
     }
-    bool await_resume() const { return waiter_.code != tasks_internal::WakeCode::kCancelled; }
+    bool await_resume() const { return waiter_.code() != tasks_internal::WakeCode::kCancelled; }
     bool suspended() const { return waiter_.suspended(); }
 
    private:

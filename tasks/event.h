@@ -42,7 +42,7 @@ class Event {
       return waiter_.Suspend(event()->waiters_, h);
     }
     absl::Status await_resume() const {
-      if (waiter_.code == tasks_internal::WakeCode::kCancelled) {
+      if (waiter_.code() == tasks_internal::WakeCode::kCancelled) {
         return absl::CancelledError("Event wait cancelled");
       }
       return absl::OkStatus();

@@ -21,6 +21,11 @@ Task<absl::Status> WaitAllFailFast(ChildGroup& group, std::exception_ptr* except
     if (group.running() == 0) break;
     co_await group.WaitForCompletion();
   }
+  // Children that return normally when cancelled (Task<void>) do not say the wait was.
+  const bool waiter_cancelled = co_await CheckCancelled();
+  if (failure.ok() && !*exception && waiter_cancelled) {
+    failure = absl::CancelledError("Gather cancelled");
+  }
   co_return failure;
 }
 

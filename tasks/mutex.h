@@ -71,7 +71,7 @@ class Mutex {
     LockAwaiter(Mutex& mu, bool cancellable) : mu_(mu), cancellable_(cancellable) {}
     ~LockAwaiter() {
       // Handed the mutex but destroyed before resuming: give it back.
-      if (waiter_.code == tasks_internal::WakeCode::kOk && !taken_) mu_.Unlock();
+      if (waiter_.code() == tasks_internal::WakeCode::kOk && !taken_) mu_.Unlock();
     }
     bool await_ready() { return mu_.TryLock(); }
     template <typename P>
@@ -83,7 +83,7 @@ class Mutex {
       return waiter_.Suspend(mu_.waiters_, h);
     }
     absl::StatusOr<MutexLock> await_resume() {
-      if (waiter_.code == tasks_internal::WakeCode::kCancelled) {
+      if (waiter_.code() == tasks_internal::WakeCode::kCancelled) {
         return absl::CancelledError("Mutex lock cancelled");
       }
       taken_ = true;

@@ -141,7 +141,7 @@ class BasicQueue {
     }
     absl::Status await_resume() {
       if (!waiting_) return result_;
-      switch (code) {
+      switch (code()) {
         case tasks_internal::WakeCode::kOk:
           return absl::OkStatus();
         case tasks_internal::WakeCode::kClosed:
@@ -176,7 +176,7 @@ class BasicQueue {
     }
     absl::StatusOr<T> await_resume() {
       if (item_.has_value()) return std::move(*item_);
-      if (code == tasks_internal::WakeCode::kCancelled) {
+      if (code() == tasks_internal::WakeCode::kCancelled) {
         return absl::CancelledError("Queue get cancelled");
       }
       return absl::OutOfRangeError("queue closed");

@@ -59,11 +59,10 @@ TEST(QueueTest, PutWaitsWhileFullAndTryVariantsReportWhy) {
     EXPECT_THAT(q.TryPut("a"), IsOk());
     EXPECT_TRUE(q.full());
     EXPECT_THAT(q.TryPut("b"), StatusIs(absl::StatusCode::kResourceExhausted));
-    JoinHandle<absl::Status> putter = Spawn([](Queue<std::string>* q) -> Task<absl::Status> {
-      co_return co_await q->Put("c");
-    }(&q));
+    JoinHandle<absl::Status> putter = Spawn(
+        [](Queue<std::string>* q) -> Task<absl::Status> { co_return co_await q->Put("c"); }(&q));
     (void)co_await Sleep(absl::Seconds(1));
-    EXPECT_FALSE(putter.done());  // full: waiting
+    EXPECT_FALSE(putter.done());                 // full: waiting
     EXPECT_THAT(q.TryGet(), IsOkAndHolds("a"));  // admits the putter's "c"
     absl::Status put = co_await std::move(putter);
     EXPECT_THAT(put, IsOk());
@@ -77,9 +76,8 @@ TEST(QueueTest, CloseFailsPuttersAndDrainsGetters) {
   auto main = []() -> Task<absl::Status> {
     Queue<int> q(1);
     CORIO_CO_RETURN_IF_ERROR(co_await q.Put(1));
-    JoinHandle<absl::Status> blocked = Spawn([](Queue<int>* q) -> Task<absl::Status> {
-      co_return co_await q->Put(2);
-    }(&q));
+    JoinHandle<absl::Status> blocked =
+        Spawn([](Queue<int>* q) -> Task<absl::Status> { co_return co_await q->Put(2); }(&q));
     (void)co_await Sleep(absl::Seconds(1));
     q.Close();
     absl::Status put = co_await std::move(blocked);
@@ -98,9 +96,8 @@ TEST(QueueTest, CloseFailsPuttersAndDrainsGetters) {
 TEST(QueueTest, CloseWakesWaitingGettersOfAnEmptyQueue) {
   auto main = []() -> Task<absl::Status> {
     Queue<int> q;
-    JoinHandle<absl::StatusOr<int>> getter = Spawn([](Queue<int>* q) -> Task<absl::StatusOr<int>> {
-      co_return co_await q->Get();
-    }(&q));
+    JoinHandle<absl::StatusOr<int>> getter =
+        Spawn([](Queue<int>* q) -> Task<absl::StatusOr<int>> { co_return co_await q->Get(); }(&q));
     (void)co_await Sleep(absl::Seconds(1));
     q.Close();
     absl::StatusOr<int> got = co_await std::move(getter);
@@ -120,7 +117,7 @@ TEST(QueueTest, CancelledGettersNeverLoseItems) {
     absl::StatusOr<int> ra = co_await std::move(a);
     EXPECT_THAT(ra, StatusIs(absl::StatusCode::kCancelled));
     CORIO_CO_RETURN_IF_ERROR(co_await q.Put(7));  // handed to b directly
-    b.Cancel();  // after the hand-off: b still returns the item
+    b.Cancel();                                   // after the hand-off: b still returns the item
     absl::StatusOr<int> rb = co_await std::move(b);
     EXPECT_THAT(rb, IsOkAndHolds(7));
     EXPECT_TRUE(q.empty());
@@ -149,6 +146,19 @@ TEST(QueueTest, LifoAndPriorityOrders) {
     co_return absl::OkStatus();
   };
   EXPECT_THAT(RunTask(main()), IsOk());
+}
+
+Task<absl::StatusOr<int>> GetOne(Queue<int>* q) { co_return co_await q->Get(); }
+
+TEST(QueueTest, HandOffWhileTheLoopIsStoppedWakesOnTheGettersLoop) {
+  auto loop = EventLoop::Create().value();
+  Queue<int> q;
+  JoinHandle<absl::StatusOr<int>> g = Spawn(*loop, GetOne(&q));
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  ASSERT_THAT(q.TryPut(7), IsOk());  // hands the item to the waiting getter
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  ASSERT_TRUE(g.done());
+  EXPECT_EQ(*std::move(g).TakeResult(), 7);
 }
 
 }  // namespace

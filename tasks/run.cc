@@ -3,14 +3,14 @@
 namespace corio::tasks_internal {
 
 absl::Status CancelAndDrain(EventLoop& loop) {
-  Registry& registry = loop.Local<Registry>();
+  Registry& registry = RegistryOf(loop);
   if (registry.size() == 0) return absl::OkStatus();
-  // Cancel from inside the running loop (RunUntil's predicate runs there): a cancelled waiter
-  // is rescheduled on EventLoop::Current(). Tasks spawned while draining are cancelled too.
-  return loop.RunUntil([&] {
-    if (registry.size() > 0) registry.CancelAll();
-    return registry.size() == 0;
-  });
+  // Cancelling outside the running loop is fine: a cancelled waiter is rescheduled on its own
+  // loop, running or not. Tasks spawned while draining are cancelled too.
+  registry.CancelAllTasks();
+  absl::Status s = loop.RunUntil([&] { return registry.size() == 0; });
+  registry.set_cancel_new(false);  // the loop may run more tasks later
+  return s;
 }
 
 }  // namespace corio::tasks_internal

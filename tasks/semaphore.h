@@ -51,7 +51,7 @@ class Semaphore {
    public:
     explicit Awaiter(Semaphore& s) : sem_(s) {}
     ~Awaiter() {
-      if (waiter_.code == tasks_internal::WakeCode::kOk && !taken_) sem_.Release();
+      if (waiter_.code() == tasks_internal::WakeCode::kOk && !taken_) sem_.Release();
     }
     bool await_ready() { return sem_.TryAcquire(); }
     template <typename P>
@@ -59,7 +59,7 @@ class Semaphore {
       return waiter_.Suspend(sem_.waiters_, h);
     }
     absl::Status await_resume() {
-      if (waiter_.code == tasks_internal::WakeCode::kCancelled) {
+      if (waiter_.code() == tasks_internal::WakeCode::kCancelled) {
         return absl::CancelledError("Semaphore acquire cancelled");
       }
       taken_ = true;

@@ -1,13 +1,11 @@
 #include "tasks/spawn.h"
 
-
 #include <cstdlib>
 #include <typeinfo>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "base/demangle.h"
-#include "tasks/waiter.h"
 
 namespace corio {
 namespace tasks_internal {
@@ -29,23 +27,22 @@ struct FirstStep {
   }
 };
 
+// Completion of a spawned root that reports to a JoinHandle (or to nobody, once detached).
+std::coroutine_handle<> FinishSpawnedRoot(PromiseBase* root) noexcept {
+  RootState& s = root->state;
+  EventLoop* loop = EventLoop::Current();
+  Registry* registry = loop != nullptr ? loop->FindLocal<Registry>() : nullptr;
+  const RootOps* ops = registry != nullptr ? registry->Remove(root) : nullptr;
+  if (s.detached && ops != nullptr) {
+    ReportDetachedFailure(ops->outcome(root));
+    ops->destroy(root);
+    return std::noop_coroutine();
+  }
+  if (root->continuation) return root->continuation;
+  return std::noop_coroutine();
+}
 
 }  // namespace
-
-void RequestCancel(PromiseBase* root) {
-  if (root == nullptr) return;
-  RootState& s = root->state;
-  if (s.cancelled || s.done) return;
-  s.cancelled = true;
-  if (CancelHandler* h = s.armed) {
-    s.armed = nullptr;
-    if (IsTaggedWaiter(h)) {
-      static_cast<Waiter*>(UntagWaiter(h))->OnCancel();
-    } else {
-      h->on_cancel(h);
-    }
-  }
-}
 
 absl::Status ExceptionToStatus(const std::exception_ptr& e) {
   try {
@@ -67,33 +64,29 @@ void ReportDetachedFailure(const absl::Status& outcome) {
 
 void StartRoot(EventLoop& loop, PromiseBase* p, std::coroutine_handle<> h, const RootOps* ops,
                ChildObserver* observer) {
+  InstallFinishSpawnedRoot(&FinishSpawnedRoot);
   p->root = p;
   RootState& s = p->state;
   s.spawned = true;
   if (observer != nullptr) {
     p->observer = observer;
     s.has_observer = true;
+    loop.CallSoon(FirstStep{p, h});
   } else {
     s.has_handle = true;
-    loop.Local<Registry>().Add(p, ops);
+    loop.CallSoon(FirstStep{p, h});
+    RegistryOf(loop).AddRoot(p, ops);  // last: it may cancel the root, which must be scheduled
   }
-  loop.CallSoon(FirstStep{p, h});
 }
 
-std::coroutine_handle<> FinalAwaiter::FinishRoot(PromiseBase* root) noexcept {
-  RootState& s = root->state;
-  s.done = true;
-  s.armed = nullptr;
-  if (s.has_observer) return root->observer->OnChildDone(root);
-  EventLoop* loop = EventLoop::Current();
-  const RootOps* ops = loop != nullptr ? loop->Local<Registry>().Remove(root) : nullptr;
-  if (s.detached && ops != nullptr) {
-    ReportDetachedFailure(ops->outcome(root));
-    ops->destroy(root);
-    return std::noop_coroutine();
-  }
-  if (root->continuation) return root->continuation;
-  return std::noop_coroutine();
+void Registry::Attach(EventLoop& loop) {
+  loop_ = &loop;
+  loop.SetTaskHost(this);
+}
+
+void Registry::AddRoot(PromiseBase* p, const RootOps* ops) {
+  Add(p, ops);
+  if (cancel_new_) RequestCancel(p);
 }
 
 void Registry::CancelAll() {
@@ -102,6 +95,7 @@ void Registry::CancelAll() {
 }
 
 Registry::~Registry() {
+  if (loop_ != nullptr && loop_->task_host() == this) loop_->SetTaskHost(nullptr);
   while (!empty()) {
     const RootEntry e = back();
     Remove(e.root);

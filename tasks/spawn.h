@@ -79,19 +79,43 @@ class RootList {
   std::vector<RootEntry> roots_;
 };
 
-// The live spawned tasks of one loop (EventLoop::Local), except group children (their group
-// lists them).
-class Registry : public RootList {
+// The live spawned tasks of one loop (EventLoop::Local, reached with RegistryOf), except group
+// children (their group lists them). The loop's TaskHost: LoopGroup cancels and drains them.
+class Registry final : public RootList, public EventLoop::TaskHost {
  public:
   Registry() = default;
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
   // Destroys the frames of detached tasks still alive (the loop is going away); tasks some
   // handle still refers to are left to it.
-  ~Registry();
+  virtual ~Registry();
 
+  void Attach(EventLoop& loop);
+  bool attached() const { return loop_ != nullptr; }
+  // Adds a root, cancelling it at once if this loop is shutting its tasks down.
+  void AddRoot(PromiseBase* p, const RootOps* ops);
   void CancelAll();
+  // While on, every root added is cancelled as it is added (it never runs its body).
+  void set_cancel_new(bool on) { cancel_new_ = on; }
+
+  // EventLoop::TaskHost
+  size_t live_tasks() const override { return size(); }
+  void CancelAllTasks() override {
+    cancel_new_ = true;
+    CancelAll();
+  }
+
+ private:
+  EventLoop* loop_ = nullptr;
+  bool cancel_new_ = false;
 };
+
+// The loop's registry of live roots (created and attached on first use).
+inline Registry& RegistryOf(EventLoop& loop) {
+  Registry& r = loop.Local<Registry>();
+  if (!r.attached()) r.Attach(loop);
+  return r;
+}
 
 // "UnknownError: task threw std::runtime_error: boom".
 absl::Status ExceptionToStatus(const std::exception_ptr& e);
@@ -244,7 +268,8 @@ class [[nodiscard]] JoinHandle {
   Handle h_ = nullptr;
 };
 
-// Starts `task` on `loop` (call on that loop's thread, running or not).
+// Starts `task` on `loop` (call on that loop's thread, running or not). A loop that is shutting
+// its tasks down (LoopGroup::Shutdown) cancels it at once: its body never runs.
 template <typename T>
 JoinHandle<T> Spawn(EventLoop& loop, Task<T> task) {
   auto h = task.Release();

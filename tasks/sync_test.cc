@@ -257,5 +257,58 @@ TEST(ConditionTest, CancelledWaitReacquiresTheMutexBeforeReturning) {
   EXPECT_THAT(RunTask(main()), IsOk());
 }
 
+// Waking needs no running loop: a waiter resumes on its own loop, running or not (issue 10 #5).
+Task<absl::Status> WaitEvent(Event* e, int* woke) {
+  absl::Status s = co_await e->Wait();
+  if (s.ok()) ++*woke;
+  co_return s;
+}
+
+TEST(EventTest, SetWhileTheLoopIsStoppedWakesOnTheWaitersLoop) {
+  auto loop = EventLoop::Create().value();
+  Event e;
+  int woke = 0;
+  JoinHandle<absl::Status> a = Spawn(*loop, WaitEvent(&e, &woke));
+  JoinHandle<absl::Status> b = Spawn(*loop, WaitEvent(&e, &woke));
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  ASSERT_EQ(e.waiters(), 2u);
+  e.Set();  // no loop runs on this thread
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  EXPECT_EQ(woke, 2);
+  ASSERT_TRUE(a.done() && b.done());
+  EXPECT_THAT(std::move(a).TakeResult(), IsOk());
+  EXPECT_THAT(std::move(b).TakeResult(), IsOk());
+}
+
+Task<absl::Status> AcquireOne(Semaphore* s) { co_return co_await s->Acquire(); }
+
+TEST(SemaphoreTest, HandOffWhileTheLoopIsStoppedWakesOnTheWaitersLoop) {
+  auto loop = EventLoop::Create().value();
+  Semaphore sem(0);
+  JoinHandle<absl::Status> a = Spawn(*loop, AcquireOne(&sem));
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  sem.Release();
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  ASSERT_TRUE(a.done());
+  EXPECT_THAT(std::move(a).TakeResult(), IsOk());
+}
+
+Task<absl::Status> LockOne(Mutex* mu) {
+  absl::StatusOr<MutexLock> l = co_await mu->Lock();
+  co_return l.status();
+}
+
+TEST(MutexTest, HandOffWhileTheLoopIsStoppedWakesOnTheWaitersLoop) {
+  auto loop = EventLoop::Create().value();
+  Mutex mu;
+  ASSERT_TRUE(mu.TryLock());
+  JoinHandle<absl::Status> a = Spawn(*loop, LockOne(&mu));
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  mu.Unlock();
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  ASSERT_TRUE(a.done());
+  EXPECT_THAT(std::move(a).TakeResult(), IsOk());
+}
+
 }  // namespace
 }  // namespace corio

@@ -30,7 +30,9 @@
 // with everything passed as parameters (they are copied or moved into the frame), or use
 // corio::MakeTask(callable, args...) which moves the callable into the frame.
 //
-// Threading: a Task runs on one loop's thread; it is not thread-safe.
+// Threading: a Task runs on one loop's thread; it is not thread-safe. Its frame must not be
+// resumed on another thread (corio never does: cross-loop results are posted to the waiter's
+// own loop).
 // Ownership: the Task object owns the coroutine frame until it is awaited or spawned;
 // destroying a never-started Task destroys its frame (and its parameters) without running it.
 // Errors: an exception escaping the body is captured and rethrown at the awaiter.
@@ -47,6 +49,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "loop/resume.h"
 #include "tasks/frame_allocator.h"
 
@@ -102,7 +105,7 @@ struct RootState {
   bool has_observer : 1 = false;  // reports to PromiseBase::observer, not a JoinHandle
 };
 
-struct PromiseBase {
+struct alignas(8) PromiseBase {
   union {
     std::coroutine_handle<> continuation = nullptr;  // resumed when the body finishes
     ChildObserver* observer;                         // roots in a group (state.has_observer)
@@ -148,8 +151,30 @@ inline void* UntagWaiter(CancelHandler* h) {
   return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(h) & ~uintptr_t{1});
 }
 
-// Marks the root cancelled (sticky) and aborts its armed suspension point, if any.
+// `bool c = co_await CheckCancelled();`: whether the awaiting task's scope was cancelled.
+// Never suspends.
+struct CheckCancelled {
+  bool cancelled = false;
+  bool await_ready() const noexcept { return false; }
+  template <typename P>
+  bool await_suspend(std::coroutine_handle<P> h) noexcept {
+    cancelled = IsCancelled(RootOf(h));
+    return false;
+  }
+  bool await_resume() const noexcept { return cancelled; }
+};
+
+// Marks the root cancelled (sticky) and aborts its armed suspension point, if any. On the
+// root's loop thread.
 void RequestCancel(PromiseBase* root);
+
+// Task needs no event loop: the two operations that do are installed by the code that makes
+// them necessary, before it creates the first object that needs them (//tasks:spawn before it
+// spawns a root; the sync-primitive waiter before it arms a tagged waiter).
+using FinishSpawnedRootFn = std::coroutine_handle<> (*)(PromiseBase* root) noexcept;
+using CancelWaiterFn = void (*)(void* waiter);
+void InstallFinishSpawnedRoot(FinishSpawnedRootFn fn);
+void InstallCancelWaiter(CancelWaiterFn fn);
 
 struct FinalAwaiter {
   bool await_ready() const noexcept { return false; }
@@ -163,7 +188,7 @@ struct FinalAwaiter {
   }
   void await_resume() const noexcept {}
   // Root completion: unregister, then wake the joiner or observer (or report the error of a
-  // detached task and free the frame). Defined in spawn.cc.
+  // detached task and free the frame). Defined in task.cc.
   static std::coroutine_handle<> FinishRoot(PromiseBase* root) noexcept;
 };
 

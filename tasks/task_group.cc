@@ -23,9 +23,12 @@ void TaskGroup::OnChildDone(void* self, tasks_internal::PromiseBase* done) {
 
 Task<absl::Status> TaskGroup::Wait() {
   while (group_.running() > 0) co_await group_.WaitForCompletion();
+  // Children that return normally when cancelled (Task<void>) do not say the wait was.
+  const bool waiter_cancelled = co_await tasks_internal::CheckCancelled();
   if (exception_) std::rethrow_exception(std::exchange(exception_, nullptr));
   if (!failure_.ok()) co_return failure_;
   if (cancelled_) co_return absl::CancelledError("TaskGroup cancelled");
+  if (waiter_cancelled) co_return absl::CancelledError("TaskGroup::Wait cancelled");
   co_return absl::OkStatus();
 }
 

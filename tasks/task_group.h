@@ -11,8 +11,9 @@
 // Completion contract: children start on the next loop turn. Wait() resumes once, on the
 // loop's thread, when no child is running: with OK, or the first failure's Status (the rest
 // were cancelled when it happened; children spawned after it are cancelled at once), or by
-// rethrowing the first exception. Cancelling the task in Wait() cancels every child and still
-// waits; it then returns CANCELLED.
+// rethrowing the first exception. Cancelling the task in Wait() (also before it got there)
+// cancels every child and still waits; it then returns CANCELLED unless a child failed first,
+// whatever the children returned.
 // Ownership: a child's frame is freed as soon as it finishes (a server's group does not grow).
 // Always co_await Wait() before the group goes away; a group destroyed with children running
 // cancels them and lets them finish on their own.

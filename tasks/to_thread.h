@@ -11,15 +11,16 @@
 // thread and its result is dropped (as with asyncio).
 // Threading: await on a thread running an EventLoop; `fn` runs on another thread and must
 // not touch the loop's objects.
-// Ownership: `fn` is moved to the pool. A loop destroyed while its ToThread work still runs
-// is safe: the late result is dropped.
+// Ownership: `fn` is moved to the pool. Until it has run and its result is posted back, the
+// job holds the loop's pending work (a WorkGuard), so LoopGroup::Shutdown(kDrain) waits for it
+// and the task resumes. A loop destroyed (or closed) while the job still runs is safe: the
+// late result is dropped.
 #ifndef CORIO_TASKS_TO_THREAD_H_
 #define CORIO_TASKS_TO_THREAD_H_
 
 #include <coroutine>
 #include <exception>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <utility>
@@ -33,16 +34,6 @@
 #include "tasks/thread_pool.h"
 
 namespace corio {
-namespace tasks_internal {
-
-// A loop reference pool threads may use: cleared (under its mutex) when the loop goes away.
-struct LoopRef {
-  std::mutex mu;
-  EventLoop* loop = nullptr;  // guarded by mu; nullptr once the loop is being destroyed
-};
-std::shared_ptr<LoopRef> LoopRefFor(EventLoop& loop);
-
-}  // namespace tasks_internal
 
 template <typename F>
 class [[nodiscard]] ToThreadAwaiter : tasks_internal::CancelHandler {
@@ -72,7 +63,8 @@ class [[nodiscard]] ToThreadAwaiter : tasks_internal::CancelHandler {
     loop_ = loop;
     state_ = std::make_shared<State>();
     state_->handle = h;
-    pool_.Submit([state = state_, ref = tasks_internal::LoopRefFor(*loop), fn = std::move(fn_)]() mutable {
+    LoopHandle home = loop->handle();
+    pool_.Submit([state = state_, home, guard = home.HoldWork(), fn = std::move(fn_)]() mutable {
       try {
         if constexpr (std::is_void_v<R>) {
           fn();
@@ -83,12 +75,12 @@ class [[nodiscard]] ToThreadAwaiter : tasks_internal::CancelHandler {
       } catch (...) {
         state->exception = std::current_exception();
       }
-      std::lock_guard<std::mutex> lock(ref->mu);
-      if (ref->loop == nullptr) return;  // the loop is gone: drop the result
-      ref->loop->CallSoonThreadSafe([state] {
+      // A loop that is gone refuses the post: the result is dropped with `state`.
+      (void)home.Post([state] {
         if (state->abandoned) return;
         ResumeCoroutine(state->handle);
       });
+      guard.Release();  // after the post: a drain sees the result queued before the count drops
     });
     tasks_internal::Arm(root_, this);
     return true;

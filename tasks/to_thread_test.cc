@@ -9,9 +9,10 @@
 #include <thread>
 
 #include "gtest/gtest.h"
+#include "loop/event_loop.h"
 #include "tasks/run.h"
-#include "tasks/spawn.h"
 #include "tasks/sleep.h"
+#include "tasks/spawn.h"
 #include "testing/run_task.h"
 #include "testing/status_matchers.h"
 
@@ -50,7 +51,8 @@ TEST(ToThreadTest, StatusResultsPassThroughAndExceptionsAreRethrown) {
     }
     co_return absl::OkStatus();
   };
-  EXPECT_THAT(RunTaskRealTime(main()), StatusIs(absl::StatusCode::kAborted, "blocking call failed"));
+  EXPECT_THAT(RunTaskRealTime(main()),
+              StatusIs(absl::StatusCode::kAborted, "blocking call failed"));
 }
 
 // Blocks pool threads until Open(). (A mutex and condition variable: ThreadSanitizer sees
@@ -73,31 +75,53 @@ class Gate {
   bool open_ = false;
 };
 
+// Cancel resumes the task at once, without waiting for the blocking call: the gate the call
+// waits on is opened in the same callback as the cancel, so a ToThread that waited for the call
+// instead would resume with its value (5), not CANCELLED. The late result must then be dropped
+// without resuming the task a second time, with the loop still running.
 TEST(ToThreadTest, CancelResumesAtOnceAndTheLateResultIsDropped) {
+  auto loop = EventLoop::Create().value();
   auto gate = std::make_shared<Gate>();
-  std::atomic<bool> finished{false};
   ThreadPool pool(1);
-  auto main = [&]() -> Task<absl::Status> {
-    JoinHandle<absl::StatusOr<int>> h = Spawn(
-        [](ThreadPool* pool, std::shared_ptr<Gate> gate, std::atomic<bool>* finished)
-            -> Task<absl::StatusOr<int>> {
-          // Named, not written inside the co_await (GCC 12, see task.h).
-          auto blocking = [gate, finished] {
-            gate->Wait();  // blocks until the test lets it go
-            finished->store(true);
-            return 5;
-          };
-          co_return co_await ToThread(std::move(blocking), *pool);
-        }(&pool, gate, &finished));
-    (void)co_await Sleep(absl::Milliseconds(1));
+  int resumed = 0;
+  JoinHandle<absl::StatusOr<int>> h = Spawn(
+      *loop,
+      [](ThreadPool* pool, std::shared_ptr<Gate> gate, int* resumed) -> Task<absl::StatusOr<int>> {
+        // Named, not written inside the co_await (GCC 12, see task.h).
+        auto blocking = [gate] {
+          gate->Wait();  // blocks until the test lets it go
+          return 5;
+        };
+        absl::StatusOr<int> r = co_await ToThread(std::move(blocking), *pool);
+        ++*resumed;
+        co_return r;
+      }(&pool, gate, &resumed));
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());  // the task waits on the pool
+  loop->CallSoon([&] {
     h.Cancel();
-    absl::StatusOr<int> r = co_await std::move(h);
-    EXPECT_FALSE(finished.load());  // resumed while the blocking call still runs
-    co_return r.status();
-  };
-  EXPECT_THAT(RunTaskRealTime(main()), StatusIs(absl::StatusCode::kCancelled));
-  gate->Open();  // the loop is gone by now: the result must be dropped safely
-  // ThreadPool's destructor runs the job to completion before `pool` goes away.
+    gate->Open();  // from here the call may finish at any moment
+  });
+  ASSERT_THAT(loop->RunUntil([&] { return h.done(); }), IsOk());
+  EXPECT_THAT(std::move(h).TakeResult(), StatusIs(absl::StatusCode::kCancelled));
+  // The job still holds the loop's pending work until its late result is posted (and dropped).
+  ASSERT_THAT(loop->RunUntil([&] { return !loop->HasPendingWork(); }), IsOk());
+  EXPECT_EQ(resumed, 1);
+}
+
+TEST(ToThreadTest, AJobInFlightIsPendingWorkOfItsLoop) {
+  auto loop = EventLoop::Create().value();
+  auto gate = std::make_shared<Gate>();
+  ThreadPool pool(1);
+  JoinHandle<absl::Status> h =
+      Spawn(*loop, [](std::shared_ptr<Gate> gate, ThreadPool* pool) -> Task<absl::Status> {
+        auto blocking = [gate] { gate->Wait(); };
+        co_return co_await ToThread(std::move(blocking), *pool);
+      }(gate, &pool));
+  ASSERT_THAT(loop->RunUntilIdle(), IsOk());
+  EXPECT_TRUE(loop->HasPendingWork());
+  gate->Open();
+  ASSERT_THAT(loop->RunUntil([&] { return h.done(); }), IsOk());
+  EXPECT_THAT(std::move(h).TakeResult(), IsOk());
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 // Mutex, Semaphore, Condition, Queue). Internal to //tasks.
 //
 // A Waiter lives in the awaiter, in the suspended task's frame: waiting allocates nothing.
-// Wake() unlinks it, disarms its cancellation and schedules its resumption on the loop (never
-// inline); a cancel unlinks it and schedules it with WakeCode::kCancelled; destroying a
-// Waiter that is still linked (its frame was destroyed) unlinks it.
+// Wake() unlinks it, disarms its cancellation and schedules its resumption on the waiting
+// task's own loop (recorded when it suspended), never inline, whether that loop is running or
+// not and whichever loop (if any) runs on the calling thread; a cancel unlinks it and
+// schedules it with WakeCode::kCancelled; destroying a Waiter that is still linked (its frame
+// was destroyed) unlinks it.
 #ifndef CORIO_TASKS_WAITER_H_
 #define CORIO_TASKS_WAITER_H_
 
@@ -45,28 +47,44 @@ struct Waiter : WaitLink {
 
   bool linked() const { return prev != nullptr; }
   // Suspends the task of `h` on `list` unless it is already cancelled (then code = kCancelled
-  // and it does not suspend). Returns whether it suspended.
+  // and it does not suspend). Returns whether it suspended. Needs a running loop (checked).
   template <typename P>
   bool Suspend(WaitList& list, std::coroutine_handle<P> h);
-  // Resumes the waiter on a later turn with `c`. Precondition: linked.
+  // Resumes the waiter on a later turn of its loop with `c`. Precondition: linked.
   void Wake(WakeCode c);
 
   // The task was cancelled while waiting: leave the list, resume with kCancelled. Called by
-  // RequestCancel (spawn.cc) for tagged waiters.
+  // RequestCancel for tagged waiters.
   void OnCancel() {
     if (linked()) Wake(WakeCode::kCancelled);
   }
-  bool suspended() const { return suspended_; }
+  static void CancelTagged(void* waiter) { static_cast<Waiter*>(waiter)->OnCancel(); }
+
+  bool suspended() const { return (bits_ & kSuspendedBit) != 0; }
+  WakeCode code() const { return static_cast<WakeCode>(bits_ & kCodeMask); }
+  void set_code(WakeCode c) { bits_ = (bits_ & ~kCodeMask) | static_cast<uintptr_t>(c); }
+  PromiseBase* root() const { return reinterpret_cast<PromiseBase*>(bits_ & ~kLowBits); }
+  EventLoop* loop() const { return loop_; }
 
   std::coroutine_handle<> handle() const { return std::coroutine_handle<>::from_address(slot); }
   void* owner() const { return slot; }
 
   // Until Suspend(): the owning primitive (if given); from Suspend(): the coroutine frame.
   void* slot = nullptr;
-  PromiseBase* root = nullptr;
-  WakeCode code = WakeCode::kNone;
-  bool suspended_ = false;
+
+ private:
+  // The root, with the wake code and the suspended flag in its low bits (a PromiseBase is
+  // 8-aligned): a waiter is in nearly every idle task, and this keeps it at 40 bytes.
+  static constexpr uintptr_t kCodeMask = 3;
+  static constexpr uintptr_t kSuspendedBit = 4;
+  static constexpr uintptr_t kLowBits = 7;
+  static_assert(alignof(PromiseBase) >= 8);
+  static_assert(static_cast<uintptr_t>(WakeCode::kClosed) <= kCodeMask);
+
+  uintptr_t bits_ = 0;
+  EventLoop* loop_ = nullptr;  // where the waiting task runs, and so where it is resumed
 };
+static_assert(sizeof(Waiter) == 40);
 
 class WaitList {
  public:
@@ -101,31 +119,32 @@ class WaitList {
 
 template <typename P>
 bool Waiter::Suspend(WaitList& wait_list, std::coroutine_handle<P> h) {
-  root = RootOf(h);
-  if (IsCancelled(root)) {
-    code = WakeCode::kCancelled;
+  PromiseBase* const r = RootOf(h);
+  if (IsCancelled(r)) {
+    bits_ = reinterpret_cast<uintptr_t>(r) | static_cast<uintptr_t>(WakeCode::kCancelled);
     return false;
   }
-  CORIO_CHECK_MSG(EventLoop::Current() != nullptr,
+  loop_ = EventLoop::Current();
+  CORIO_CHECK_MSG(loop_ != nullptr,
                   "corio: waiting on a primitive needs a running event loop on this thread");
+  InstallCancelWaiter(&Waiter::CancelTagged);
   slot = h.address();
-  suspended_ = true;
-  code = WakeCode::kNone;
+  bits_ = reinterpret_cast<uintptr_t>(r) | kSuspendedBit | static_cast<uintptr_t>(WakeCode::kNone);
   wait_list.PushBack(this);
-  Arm(root, TagWaiter(this));
+  Arm(r, TagWaiter(this));
   return true;
 }
 
 inline void Waiter::Wake(WakeCode c) {
   Unlink();
-  Disarm(root, TagWaiter(this));
-  code = c;
-  EventLoop::Current()->CallSoon(handle());
+  Disarm(root(), TagWaiter(this));
+  set_code(c);
+  loop_->CallSoon(handle());
 }
 
 inline Waiter::~Waiter() {
   if (linked()) Unlink();
-  Disarm(root, TagWaiter(this));
+  Disarm(root(), TagWaiter(this));
 }
 
 }  // namespace corio::tasks_internal

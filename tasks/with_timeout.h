@@ -29,20 +29,42 @@ namespace corio {
 
 namespace tasks_internal {
 
+// The deadline of one WithTimeout: cancels the group's children when it passes. RAII: the
+// timer is cancelled when this goes away, on every path (also when the frame holding it is
+// destroyed while suspended), so it never fires into a dead frame.
+class DeadlineTimer {
+ public:
+  DeadlineTimer(EventLoop& loop, absl::Time deadline, ChildGroup& group)
+      : group_(group), timer_(loop.CallAt(deadline, Fire{this})) {}
+  DeadlineTimer(const DeadlineTimer&) = delete;
+  DeadlineTimer& operator=(const DeadlineTimer&) = delete;
+  ~DeadlineTimer() { timer_.Cancel(); }
+  void Cancel() { timer_.Cancel(); }
+  bool expired() const { return expired_; }
+
+ private:
+  struct Fire {
+    DeadlineTimer* self;
+    void operator()() const {
+      self->expired_ = true;
+      self->group_.CancelAll();
+    }
+  };
+  ChildGroup& group_;
+  bool expired_ = false;
+  TimerHandle timer_;
+};
+
 // `timeout` (if positive) only words the error: "timed out after 5s".
 template <typename T>
 Task<ResultOfT<T>> RunWithDeadline(absl::Time deadline, Task<T> task, absl::Duration timeout) {
   ChildGroup group;
   auto child = group.Add(std::move(task));
-  bool expired = false;
-  TimerHandle timer = EventLoop::Current()->CallAt(deadline, [&expired, &group] {
-    expired = true;
-    group.CancelAll();
-  });
+  DeadlineTimer timer(*EventLoop::Current(), deadline, group);
   while (group.running() > 0) co_await group.WaitForCompletion();
   timer.Cancel();
   Promise<T>& p = child.promise();
-  if (expired && !p.exception && !OutcomeOf(p).ok()) {
+  if (timer.expired() && !p.exception && !OutcomeOf(p).ok()) {
     co_return absl::DeadlineExceededError(
         timeout > absl::ZeroDuration()
             ? absl::StrCat("timed out after ", absl::FormatDuration(timeout))
