@@ -134,6 +134,10 @@ absl::Status HandshakeError(SSL* ssl, int ssl_error, absl::string_view who,
     return absl::UnavailableError(
         absl::StrCat(prefix, "the peer does not speak TLS: it sent a plain HTTP request"));
   }
+  if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION || reason == SSL_R_UNSUPPORTED_PROTOCOL) {
+    return absl::UnavailableError(
+        absl::StrCat(prefix, "no TLS version in common with the peer (", reasons, ")"));
+  }
   if (IsNotTls(reason)) {
     return absl::UnavailableError(
         absl::StrCat(prefix, "the peer does not speak TLS (", reasons, ")"));
