@@ -7,13 +7,13 @@
 
 #include <cstdio>
 #include <ctime>
+#include <mutex>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "net/tls/openssl_util.h"
 
 namespace corio::tls {
@@ -117,9 +117,9 @@ absl::StatusOr<SystemStore> SharedSystemStore() {
   const char* dir = getenv(X509_get_default_cert_dir_env());
   const std::string key = absl::StrCat(file != nullptr ? file : X509_get_default_cert_file(), "\n",
                                        dir != nullptr ? dir : X509_get_default_cert_dir());
-  static absl::Mutex mu(absl::kConstInit);
+  static std::mutex mu;
   static auto* stores = new absl::flat_hash_map<std::string, SystemStore>();
-  absl::MutexLock lock(&mu);
+  std::lock_guard<std::mutex> lock(mu);
   auto it = stores->find(key);
   if (it != stores->end()) return it->second;
   SystemStore s;
@@ -366,7 +366,7 @@ int TlsContext::OnNewSession(SSL* ssl, SSL_SESSION* session) {
 }
 
 void TlsContext::StoreSession(const std::string& key, SSL_SESSION* session) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto [it, inserted] = sessions_.try_emplace(key);
   Sessions& entry = it->second;
   if (inserted) {
@@ -391,7 +391,7 @@ void TlsContext::StoreSession(const std::string& key, SSL_SESSION* session) {
 }
 
 SSL_SESSION* TlsContext::TakeSession(const std::string& key) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = sessions_.find(key);
   if (it == sessions_.end()) return nullptr;
   std::vector<SSL_SESSION*>& list = it->second.sessions;
@@ -423,12 +423,12 @@ SSL_SESSION* TlsContext::TakeSession(const std::string& key) {
 }
 
 size_t TlsContext::cached_sessions() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return session_count_;
 }
 
 void TlsContext::ClearSessionCache() {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (auto& [key, entry] : sessions_) {
     for (SSL_SESSION* s : entry.sessions) SSL_SESSION_free(s);
   }

@@ -34,13 +34,12 @@
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 
 // OpenSSL's types, declared here so users of this header do not see OpenSSL.
 typedef struct ssl_ctx_st SSL_CTX;
@@ -136,10 +135,12 @@ class TlsContext {
   size_t max_hosts_ = 0;
   std::string alpn_wire_;  // server: its ALPN list in wire format
 
-  mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, Sessions> sessions_ ABSL_GUARDED_BY(mu_);
-  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // keys, least recently stored first
-  size_t session_count_ ABSL_GUARDED_BY(mu_) = 0;
+  // A std::mutex, not an absl::Mutex: the system's Abseil is not built for ThreadSanitizer,
+  // which would not see its synchronization. Guards the three members below.
+  mutable std::mutex mu_;
+  absl::flat_hash_map<std::string, Sessions> sessions_;
+  std::list<std::string> lru_;  // keys, least recently stored first
+  size_t session_count_ = 0;
 };
 
 }  // namespace corio::tls
