@@ -1,8 +1,10 @@
 #include "net/fetch/client.h"
 
 #include <chrono>
+#include <condition_variable>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <utility>
 #include <variant>
@@ -40,8 +42,50 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
+}  // namespace
+
+namespace client_internal {
+
+// The calls of a client that gRPC has not finished. A call's state (its ClientContext) holds a
+// reference to the channel; if the last one went on a gRPC callback thread, the channel's
+// destruction would tear down the completion queue that thread is serving (a double free in
+// gRPC 1.51). So the client outlives its calls: its destructor cancels them and waits.
+struct Calls {
+  void Add(grpc::ClientContext* c) {
+    std::lock_guard<std::mutex> lock(mu);
+    live.insert(c);
+    ++unfinished;
+  }
+  // Before the call's state (and context) may be destroyed.
+  void Forget(grpc::ClientContext* c) {
+    std::lock_guard<std::mutex> lock(mu);
+    live.erase(c);
+  }
+  // After: the call holds nothing any more.
+  void Finished() {
+    std::lock_guard<std::mutex> lock(mu);
+    --unfinished;
+    cv.notify_all();
+  }
+  void CancelAndWait() {
+    std::unique_lock<std::mutex> lock(mu);
+    for (grpc::ClientContext* c : live) c->TryCancel();
+    cv.wait(lock, [&] { return unfinished == 0; });
+  }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<grpc::ClientContext*> live;
+  int unfinished = 0;
+};
+
+}  // namespace client_internal
+
+namespace {
+
 // One Fetch call: shared by the awaiting task and gRPC's completion callback.
 struct UnaryState {
+  std::shared_ptr<client_internal::Calls> calls;
   LoopPoster poster;
   grpc::ClientContext context;
   v1::FetchRequest request;
@@ -97,16 +141,22 @@ struct StreamState final : grpc::ClientReadReactor<v1::FetchResponse> {
   }
 
   void OnDone(const grpc::Status& status) override {
-    std::shared_ptr<StreamState> me;
-    std::lock_guard<std::mutex> lock(mu);
-    me = std::move(self);
-    poster.Post([s = me, status, name = server_name] {
-      if (s->server.empty()) s->server = name;
-      (void)s->inbox.TryPut(Item(status));
-      s->inbox.Close();
-    });
+    std::shared_ptr<Calls> client_calls = calls;
+    client_calls->Forget(&context);
+    {
+      std::shared_ptr<StreamState> me;
+      std::lock_guard<std::mutex> lock(mu);
+      me = std::move(self);
+      poster.Post([s = me, status, name = server_name] {
+        if (s->server.empty()) s->server = name;
+        (void)s->inbox.TryPut(Item(status));
+        s->inbox.Close();
+      });
+    }  // possibly the last reference: `this` is gone
+    client_calls->Finished();
   }
 
+  std::shared_ptr<Calls> calls;
   LoopPoster poster;
   grpc::ClientContext context;
   v1::FetchManyRequest request;
@@ -157,7 +207,12 @@ absl::StatusOr<std::unique_ptr<FetchClient>> FetchClient::Create(FetchClientOpti
   }
   c->stub_ = v1::FetchService::NewStub(c->channel_);
   c->options_ = std::move(options);
+  c->calls_ = std::make_shared<client_internal::Calls>();
   return c;
+}
+
+FetchClient::~FetchClient() {
+  if (calls_ != nullptr) calls_->CancelAndWait();
 }
 
 void FetchClient::SetUp(grpc::ClientContext& context, const CallOptions& call) const {
@@ -173,16 +228,22 @@ void FetchClient::SetUp(grpc::ClientContext& context, const CallOptions& call) c
 Task<absl::StatusOr<v1::FetchResponse>> FetchClient::Fetch(v1::FetchRequest request,
                                                           CallOptions call) {
   auto state = std::make_shared<UnaryState>();
+  state->calls = calls_;
   state->poster = LoopPoster::ForCurrentLoop();
   state->request = std::move(request);
   SetUp(state->context, call);
+  calls_->Add(&state->context);
   // The callback keeps the state (context, messages) alive until gRPC is done with it, even
   // when the awaiting task has gone.
-  auto on_done = [state](grpc::Status s) {
+  auto on_done = [state](grpc::Status s) mutable {
+    std::shared_ptr<client_internal::Calls> client_calls = state->calls;
+    client_calls->Forget(&state->context);
     state->poster.Post([state, s = std::move(s)]() mutable {
       state->status = std::move(s);
       state->done.Set();
     });
+    state.reset();  // possibly the last reference
+    client_calls->Finished();
   };
   stub_->async()->Fetch(&state->context, &state->request, &state->response, std::move(on_done));
   absl::Status waited = co_await state->done.Wait();
@@ -201,9 +262,11 @@ Task<absl::StatusOr<v1::FetchResponse>> FetchClient::Fetch(v1::FetchRequest requ
 std::unique_ptr<FetchManyCall> FetchClient::FetchMany(v1::FetchManyRequest request,
                                                      CallOptions call) {
   auto state = std::make_shared<client_internal::StreamState>();
+  state->calls = calls_;
   state->poster = LoopPoster::ForCurrentLoop();
   state->request = std::move(request);
   SetUp(state->context, call);
+  calls_->Add(&state->context);
   state->Start(*stub_, state);
   return std::unique_ptr<FetchManyCall>(new FetchManyCall(std::move(state)));
 }

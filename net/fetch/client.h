@@ -28,8 +28,9 @@
 // until gRPC is done with them. If the loop is destroyed first, late completions are dropped.
 // Threading: FetchClient is thread-safe; Fetch and FetchMany are called on a thread running
 // an EventLoop; a FetchManyCall belongs to that loop.
-// Ownership: the client must outlive the calls awaited on it. Destroying a FetchManyCall
-// cancels the call if it is still running.
+// Ownership: the client must outlive the calls awaited on it; destroying it cancels the calls
+// still running and waits for gRPC to finish them. Destroying a FetchManyCall cancels the
+// call if it is still running.
 // Errors: Fetch fails with the fetch's error (IsFetchFailure: the server tried and the fetch
 // failed, e.g. PERMISSION_DENIED for a refused address) or the call's (UNAVAILABLE when no
 // server is reachable, UNAUTHENTICATED, RESOURCE_EXHAUSTED when the server is busy,
@@ -53,6 +54,7 @@ namespace corio::fetch {
 
 namespace client_internal {
 struct StreamState;
+struct Calls;
 }
 
 struct FetchClientOptions {
@@ -80,6 +82,9 @@ class FetchManyCall;
 class FetchClient {
  public:
   static absl::StatusOr<std::unique_ptr<FetchClient>> Create(FetchClientOptions options);
+  // Cancels the calls still running and waits until gRPC has finished each of them (so that
+  // the channel is never released on one of gRPC's own threads). Not on a gRPC thread.
+  ~FetchClient();
   FetchClient(const FetchClient&) = delete;
   FetchClient& operator=(const FetchClient&) = delete;
 
@@ -97,6 +102,7 @@ class FetchClient {
   FetchClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::FetchService::Stub> stub_;
+  std::shared_ptr<client_internal::Calls> calls_;  // the calls gRPC has not finished yet
 };
 
 // A running FetchMany call: its responses, in the order the server sends them.
