@@ -39,9 +39,12 @@
 //    name or IP), or the peer rejected our certificate with an alert;
 //  UNAVAILABLE: transport failures and resets (the transport's own status), the peer closing
 //    during the handshake, protocol failures ("the peer does not speak TLS" for plain bytes),
-//    and any other handshake failure with OpenSSL's reason;
-//  CANCELLED / DEADLINE_EXCEEDED as the transport returns them; INVALID_ARGUMENT for a
-//  server context passed to Connect (and vice versa) or an empty host without `insecure`.
+//    and any other handshake failure with OpenSSL's reason; a write that fails part-way
+//    says how far it got ("... (after 65536 of 1048576 bytes)");
+//  CANCELLED / DEADLINE_EXCEEDED (ReadBefore) as the transport returns them (a read then
+//    took nothing and the stream stays usable);
+//  INVALID_ARGUMENT for a server context passed to Connect (and vice versa) or an empty host
+//    without `insecure`.
 // OpenSSL's per-thread error queue is emptied on every path.
 #ifndef CORIO_NET_TLS_TLS_STREAM_H_
 #define CORIO_NET_TLS_TLS_STREAM_H_
