@@ -2,8 +2,7 @@
 
 #include <atomic>
 #include <latch>
-#include <thread>
-#include <vector>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "loop/loop_group.h"
@@ -20,62 +19,79 @@ TEST(SharedLimitsTest, CreateClampsAndReports) {
   EXPECT_EQ(l->limit(), 4);
   EXPECT_EQ(l->limit_per_host(), 2);
   EXPECT_EQ(l->in_use(), 0);
+  EXPECT_EQ(SharedLimits::Create(0, -1)->limit(), 1);
+  EXPECT_EQ(SharedLimits::Create(0, -1)->limit_per_host(), 0);
 }
 
-// Two loops hammer one SharedSemaphore of 3 permits: never more than 3 holders
-// at once, and every acquire eventually succeeds.
-std::atomic<int> holders{0}, peak{0}, done_count{0};
-std::latch* all_done = nullptr;
+// Tasks on two loops take permits for two hosts: never more than 3 in all nor 2 per host.
+struct Counters {
+  std::atomic<int> total{0}, total_peak{0}, done{0};
+  std::atomic<int> host[2] = {0, 0};
+  std::atomic<int> host_peak[2] = {0, 0};
+  std::latch* all_done = nullptr;
+};
 
-Task<void> Worker(http_internal::SharedSemaphore* sem, int rounds) {
-  for (int i = 0; i < rounds; ++i) {
-    absl::Status s = co_await sem->Acquire();
-    EXPECT_TRUE(s.ok()) << s;
-    int now = ++holders;
-    int p = peak.load();
-    while (now > p && !peak.compare_exchange_weak(p, now)) {
-    }
-    (void)co_await Yield();
-    --holders;
-    sem->Release();
+void Peak(std::atomic<int>& now, std::atomic<int>& peak) {
+  const int n = ++now;
+  int p = peak.load();
+  while (n > p && !peak.compare_exchange_weak(p, n)) {
   }
-  ++done_count;
-  all_done->count_down();
 }
 
-TEST(SharedLimitsTest, SemaphoreBoundsHoldersAcrossLoops) {
-  http_internal::SharedSemaphore sem(3);
-  auto group = LoopGroup::Create(LoopGroup::Options{.threads = 2}).value();
+Task<void> Worker(http_internal::SharedLimitsImpl* limits, Counters* c, int which, int rounds) {
+  const std::string key = which == 0 ? "http://a:80" : "http://b:80";
+  for (int i = 0; i < rounds; ++i) {
+    absl::Status s = co_await limits->Acquire(key);
+    EXPECT_TRUE(s.ok()) << s;
+    Peak(c->total, c->total_peak);
+    Peak(c->host[which], c->host_peak[which]);
+    (void)co_await Yield();
+    --c->host[which];
+    --c->total;
+    limits->Release(key);
+  }
+  ++c->done;
+  c->all_done->count_down();
+}
+
+TEST(SharedLimitsTest, TotalAndPerHostHoldAcrossLoops) {
+  http_internal::SharedLimitsImpl limits(3, 2);
+  Counters c;
   constexpr int kTasksPerLoop = 8;
   std::latch latch(2 * kTasksPerLoop);
-  all_done = &latch;
+  c.all_done = &latch;
+  auto group = LoopGroup::Create(LoopGroup::Options{.threads = 2}).value();
   for (size_t l = 0; l < group->size(); ++l) {
     for (int t = 0; t < kTasksPerLoop; ++t) {
-      group->loop(l).CallSoonThreadSafe([&sem] { Spawn(Worker(&sem, 200)).Detach(); });
+      group->loop(l).CallSoonThreadSafe(
+          [&limits, &c, t] { Spawn(Worker(&limits, &c, t % 2, 200)).Detach(); });
     }
   }
   latch.wait();  // waiters blocked on another loop are not "pending work" a drain waits for
   group->Shutdown(LoopGroup::kDrain);
-  EXPECT_EQ(done_count.load(), 2 * kTasksPerLoop);
-  EXPECT_LE(peak.load(), 3);
-  EXPECT_GE(peak.load(), 1);
-  EXPECT_EQ(sem.available(), 3);
+  EXPECT_EQ(c.done.load(), 2 * kTasksPerLoop);
+  EXPECT_LE(c.total_peak.load(), 3);
+  EXPECT_LE(c.host_peak[0].load(), 2);
+  EXPECT_LE(c.host_peak[1].load(), 2);
+  EXPECT_GE(c.total_peak.load(), 1);
+  EXPECT_EQ(limits.in_use(), 0);
 }
 
-Task<void> CancelledWaiter(http_internal::SharedSemaphore* sem, bool* ok) {
-  absl::Status first = co_await sem->Acquire();  // takes the only permit
-  JoinHandle<absl::Status> waiter = Spawn(sem->Acquire());
+Task<void> CancelledWaiter(http_internal::SharedLimitsImpl* limits, bool* ok) {
+  absl::Status first = co_await limits->Acquire("http://a:80");  // the only permit for a
+  JoinHandle<absl::Status> waiter = Spawn(limits->Acquire("http://a:80"));
   (void)co_await Yield();
   waiter.Cancel();
   absl::Status w = co_await std::move(waiter);
-  sem->Release();
-  *ok = first.ok() && absl::IsCancelled(w) && sem->available() == 1;
+  const int held = limits->in_use();
+  limits->Release("http://a:80");
+  *ok = first.ok() && absl::IsCancelled(w) && held == 1 && limits->in_use() == 0;
 }
 
 TEST(SharedLimitsTest, CancelledWaiterLeavesTheQueue) {
-  http_internal::SharedSemaphore sem(1);
+  http_internal::SharedLimitsImpl limits(4, 1);
   bool ok = false;
-  EXPECT_TRUE(corio::Run(CancelledWaiter(&sem, &ok)).ok());
+  EXPECT_TRUE(corio::Run(CancelledWaiter(&limits, &ok)).ok());
   EXPECT_TRUE(ok);
 }
 

@@ -39,7 +39,8 @@ class Pool {
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
 
-  // Waits for a permit for `key`. OK, or CANCELLED.
+  // Waits for a permit for `key` (which must outlive the call: a coroutine keeps the
+  // reference). OK, or CANCELLED.
   Task<absl::Status> AcquirePermit(const std::string& key);
   void ReleasePermit(const std::string& key);
 

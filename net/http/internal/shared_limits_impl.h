@@ -1,9 +1,7 @@
-// SharedSemaphore and SharedLimitsImpl (internal to the HTTP client): the
-// cross-loop counting semaphore behind SharedLimits — a mutex-guarded count and
-// FIFO of waiters, each waiter resumed on its own loop (CallSoonThreadSafe), a
-// cancelled waiter leaving the queue or passing on a permit handed to it as it
-// was cancelled. Threading: thread-safe; Acquire on a thread running an
-// EventLoop.
+// SharedLimitsImpl (internal to the HTTP client): what SharedLimits is made of — a
+// corio::corio::SharedSemaphore for the total and one per host (created on first use, forgotten
+// when no request of that host holds or waits for a permit), permits taken per host first.
+// Threading: thread-safe; Acquire on a thread running an EventLoop.
 #ifndef CORIO_NET_HTTP_INTERNAL_SHARED_LIMITS_IMPL_H_
 #define CORIO_NET_HTTP_INTERNAL_SHARED_LIMITS_IMPL_H_
 
@@ -14,30 +12,17 @@
 
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
+#include "tasks/shared_semaphore.h"
 #include "tasks/task.h"
 
 namespace corio::http::http_internal {
 
 // A cross-loop counting semaphore: waiters queue FIFO and are resumed on their
 // own loops.
-class SharedSemaphore {
- public:
-  explicit SharedSemaphore(int64_t permits);
-  ~SharedSemaphore();
-  Task<absl::Status> Acquire();
-  void Release();
-  int64_t available() const;
-
- private:
-  struct Node;
-  struct State;
-  std::shared_ptr<State> state_;
-};
-
 class SharedLimitsImpl {
  public:
   SharedLimitsImpl(int limit, int limit_per_host);
-  Task<absl::Status> Acquire(const std::string& key);
+  Task<absl::Status> Acquire(std::string key);  // by value: a coroutine parameter
   void Release(const std::string& key);
   int limit() const { return limit_; }
   int limit_per_host() const { return limit_per_host_; }
@@ -45,15 +30,15 @@ class SharedLimitsImpl {
 
  private:
   struct Host {
-    std::unique_ptr<SharedSemaphore> sem;
+    std::unique_ptr<corio::SharedSemaphore> sem;
     int users = 0;
   };
-  SharedSemaphore* HostSem(const std::string& key);
+  corio::SharedSemaphore* HostSem(const std::string& key);
   void DropHostUser(const std::string& key);
 
   const int limit_;
   const int limit_per_host_;
-  SharedSemaphore total_;
+  corio::SharedSemaphore total_;
   mutable std::mutex mu_;
   absl::node_hash_map<std::string, Host> hosts_;
 };
