@@ -67,6 +67,10 @@ ABSL_FLAG(std::string, bearer_token, "",
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(10),
           "On SIGTERM/SIGINT: how long calls in flight may take to finish before they are "
           "cancelled.");
+ABSL_FLAG(absl::Duration, max_connection_age, absl::ZeroDuration(),
+          "Close client connections after this long (calls in flight get 30s more), so that "
+          "clients re-resolve DNS names and spread over new replicas (0: never). Behind a "
+          "Kubernetes headless Service: e.g. 5m.");
 ABSL_FLAG(std::string, server_name, "",
           "This replica's name in each call's `corio-fetch-server` metadata (default: "
           "host:port).");
@@ -189,6 +193,9 @@ int main(int argc, char** argv) {
                            absl::GetFlag(FLAGS_connect_timeout)}) {
     if (d <= absl::ZeroDuration()) return UsageError("timeouts must be positive");
   }
+  if (absl::GetFlag(FLAGS_max_connection_age) < absl::ZeroDuration()) {
+    return UsageError("--max_connection_age: must not be negative");
+  }
   if (absl::GetFlag(FLAGS_shutdown_grace) < absl::ZeroDuration()) {
     return UsageError("--shutdown_grace: must not be negative");
   }
@@ -239,6 +246,7 @@ int main(int argc, char** argv) {
   o.tls_cert_file = absl::GetFlag(FLAGS_tls_cert);
   o.tls_key_file = absl::GetFlag(FLAGS_tls_key);
   o.server_name = absl::GetFlag(FLAGS_server_name);
+  o.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
 
   // Signals are taken by sigwait below; block them before any thread exists so that every
   // thread (gRPC's, the loops') inherits the mask.

@@ -109,6 +109,7 @@ TEST(FetchServerTest, HelpAndUsageErrors) {
                                              {"--threads=-1"},
                                              {"--max_concurrent_fetches=0"},
                                              {"--shutdown_grace=banana"},
+                                             {"--max_connection_age=-1s"},
                                              {"--bearer_token_file=/nonexistent/token"}}) {
     Subprocess::Result r = RunServer(bad);
     EXPECT_EQ(r.exit_code, 2) << bad[0] << ": " << r.err;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -105,6 +106,14 @@ absl::StatusOr<std::unique_ptr<FetchServer>> FetchServer::Start(FetchServerOptio
   // gRPC sets SO_REUSEPORT by default, which lets a second server "bind" a port in use.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  if (options.max_connection_age > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(
+                                   std::min(options.max_connection_age, absl::Hours(500)))));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               static_cast<int>(absl::ToInt64Milliseconds(std::min(
+                                   options.max_connection_age_grace, absl::Hours(500)))));
+  }
   builder.SetMaxSendMessageSize(-1);
   builder.AddListeningPort(options.listen_address, *creds, &s->port_);
   builder.RegisterService(s->service_.get());

@@ -51,6 +51,11 @@ struct FetchServerOptions {
   // The replica's name in calls' initial metadata (see FetchServiceOptions::server_name).
   // Empty: "<listen host>:<port>", or "<hostname>:<port>" when listening on every address.
   std::string server_name;
+  // Close each client connection after this long (GOAWAY; calls in flight get
+  // `max_connection_age_grace`), so clients reconnect and re-resolve DNS names: behind a
+  // headless Service, new replicas then get work. Zero: never.
+  absl::Duration max_connection_age = absl::ZeroDuration();
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
   // Largest request message (a FetchMany with its bodies), bytes.
   int max_receive_message_bytes = 64 << 20;
 };
