@@ -13,7 +13,10 @@
 #include "cmd/fetch_cmd/options.h"
 #include "cmd/fetch_cmd/output.h"
 #include "cmd/fetch_cmd/progress.h"
+#include "cmd/fetch_cmd/body_file.h"
+#include "cmd/fetch_cmd/remote_fetcher.h"
 #include "cmd/fetch_cmd/runner.h"
+#include "net/fetch/client.h"
 #include "testing/http_demo_site.h"
 #include "testing/http_server.h"
 
@@ -61,8 +64,30 @@ int main(int argc, char** argv) {
                  "slow pages, redirects, gzip, a large file and a 404. Fetching them all:\n",
                  demo_server->url("/").c_str(), o.urls.size());
   }
+  // --server: the fetching happens on corio fetch servers (one gRPC channel for every loop).
+  std::unique_ptr<corio::fetch::FetchClient> fetch_client;
+  std::unique_ptr<corio::fetch_cmd::BodyFiles> body_files;
   if (!o.server.empty()) {
-    return UsageError("--server is not available yet in this build");
+    corio::fetch::FetchClientOptions client_options;
+    client_options.target = o.server;
+    client_options.tls = !o.server_cacert.empty();
+    client_options.tls_ca_file = o.server_cacert;
+    client_options.bearer_token = o.server_token;
+    absl::StatusOr<std::unique_ptr<corio::fetch::FetchClient>> client =
+        corio::fetch::FetchClient::Create(std::move(client_options));
+    if (!client.ok()) return UsageError(absl::StrCat("--server=", o.server, ": ", client.status().message()));
+    fetch_client = std::move(*client);
+    if (!o.output_dir.empty()) {
+      absl::StatusOr<std::unique_ptr<corio::fetch_cmd::BodyFiles>> dir =
+          corio::fetch_cmd::BodyFiles::Open(o.output_dir);
+      if (!dir.ok()) {
+        std::fprintf(stderr, "fetch: %s\n", std::string(dir.status().message()).c_str());
+        return 1;
+      }
+      body_files = std::move(*dir);
+    }
+    env.fetcher_factory =
+        corio::fetch_cmd::RemoteFetcherFactory(*fetch_client, o, body_files.get());
   }
   if (!o.input.empty()) {
     absl::StatusOr<std::unique_ptr<corio::fetch_cmd::UrlInput>> in =

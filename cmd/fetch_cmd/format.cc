@@ -168,6 +168,7 @@ std::string SummaryLine(const FetchResult& r) {
 
 void Totals::Add(const FetchResult& r) {
   ++done;
+  if (!r.server.empty()) ++by_server[r.server];
   bytes += r.bytes;
   if (r.ok()) {
     ++ok;
@@ -195,6 +196,16 @@ std::string TotalLine(const Totals& t, absl::Duration wall, bool interrupted) {
       if (!first) out.append(", ");
       first = false;
       absl::StrAppend(&out, n, " ", code);
+    }
+    out.append(")");
+  }
+  if (!t.by_server.empty()) {
+    absl::StrAppend(&out, ", via ", t.by_server.size(),
+                    t.by_server.size() == 1 ? " server (" : " servers (");
+    bool first = true;
+    for (const auto& [server, n] : t.by_server) {
+      absl::StrAppend(&out, first ? "" : ", ", server, ": ", n);
+      first = false;
     }
     out.append(")");
   }

@@ -41,10 +41,11 @@ struct Totals {
   uint64_t bytes = 0;
   std::map<std::string, uint64_t> failed_by_code;  // canonical code name -> count
   uint64_t by_class[6] = {};                       // ok responses by status class (1xx..5xx)
+  std::map<std::string, uint64_t> by_server;       // --server: results per fetch server
   void Add(const FetchResult& r);
 };
 // "20000 URLs: 19990 ok (19989 2xx, 1 4xx), 10 failed (7 DEADLINE_EXCEEDED, 3 UNAVAILABLE),
-// 19.5 MiB in 1.23 s, 16260 req/s" — prefixed with "interrupted after " when `interrupted`.
+// 19.5 MiB in 1.23 s, 16260 req/s" — and with --server, ", via 3 servers (a: 6000, b: ...)" — prefixed with "interrupted after " when `interrupted`.
 std::string TotalLine(const Totals& t, absl::Duration wall, bool interrupted);
 
 }  // namespace corio::fetch_cmd

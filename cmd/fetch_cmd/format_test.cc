@@ -100,5 +100,18 @@ TEST(SummaryTest, LinesAndTotals) {
   EXPECT_THAT(TotalLine(t, absl::Seconds(2), true), ::testing::StartsWith("interrupted after 3"));
 }
 
+TEST(SummaryTest, TotalsNameTheServersThatAnswered) {
+  Totals t;
+  FetchResult r;
+  r.status = 200;
+  r.server = "127.0.0.2:50051";
+  t.Add(r);
+  t.Add(r);
+  r.server = "127.0.0.1:50051";
+  t.Add(r);
+  EXPECT_THAT(TotalLine(t, absl::Seconds(1), false),
+              HasSubstr("via 2 servers (127.0.0.1:50051: 1, 127.0.0.2:50051: 2)"));
+}
+
 }  // namespace
 }  // namespace corio::fetch_cmd

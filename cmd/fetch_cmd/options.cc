@@ -35,6 +35,9 @@ ABSL_FLAG(uint64_t, max_body_bytes, uint64_t{1} << 30, "largest decoded body acc
 ABSL_FLAG(std::string, output, "summary", "summary, jsonl or body");
 ABSL_FLAG(std::string, output_dir, "", "write each body to a file in DIR");
 ABSL_FLAG(std::string, server, "", "send the work to fetch servers at this gRPC target");
+ABSL_FLAG(std::string, server_cacert, "",
+          "with --server: talk TLS to the servers, trusting the CA certificates in FILE");
+ABSL_FLAG(std::string, server_token, "", "with --server: the servers' bearer token");
 ABSL_FLAG(bool, demo, false, "fetch from a built-in test server on loopback");
 
 namespace corio::fetch_cmd {
@@ -45,7 +48,7 @@ constexpr const char* kFlagNames[] = {
     "input",      "concurrency", "limit_per_host", "threads",        "timeout",
     "connect_timeout", "max_redirects", "method",    "data",           "cacert",
     "insecure",   "retries",     "max_body_bytes", "output",         "output_dir",
-    "server",     "demo",
+    "server",     "server_cacert", "server_token", "demo",
 };
 
 bool IsOurFlag(absl::string_view name) {
@@ -148,7 +151,16 @@ std::string Validate(FetchOptions& o, bool method_given) {
       return absl::StrCat("--output_dir=", o.output_dir, ": ", std::strerror(errno));
     }
   }
-  if (o.urls.empty() && o.input.empty() && o.server.empty()) o.demo = true;
+  if (o.server.empty() && (!o.server_cacert.empty() || !o.server_token.empty())) {
+    return "--server_cacert and --server_token go with --server";
+  }
+  if (!o.server_cacert.empty() && access(o.server_cacert.c_str(), R_OK) != 0) {
+    return absl::StrCat("--server_cacert=", o.server_cacert, ": ", std::strerror(errno));
+  }
+  if (!o.server.empty() && o.urls.empty() && o.input.empty()) {
+    return "--server needs URLs: give them as arguments or with --input";
+  }
+  if (o.urls.empty() && o.input.empty()) o.demo = true;
   return "";
 }
 
@@ -235,6 +247,8 @@ ParsedArgs ParseArgs(int argc, const char* const* argv) {
   o.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
   o.output_dir = absl::GetFlag(FLAGS_output_dir);
   o.server = absl::GetFlag(FLAGS_server);
+  o.server_cacert = absl::GetFlag(FLAGS_server_cacert);
+  o.server_token = absl::GetFlag(FLAGS_server_token);
   o.demo = absl::GetFlag(FLAGS_demo);
   const std::string output = absl::GetFlag(FLAGS_output);
   if (output == "summary") {
@@ -296,7 +310,10 @@ TLS:
 
 Elsewhere:
   --server=TARGET    have corio fetch servers do the fetching (gRPC target: host:port,
-                     ipv4:a:p,b:q, dns:///name:port; several are balanced round robin)
+                     ipv4:a:p,b:q, dns:///name:port; several are balanced round robin, and
+                     a server that dies mid-run has its URLs sent to the others)
+  --server_cacert=FILE  TLS to the servers, trusting the CA certificates in FILE
+  --server_token=T   bearer token the servers require
   --demo             start a test server on loopback and fetch a few hundred URLs from it
 
 Exit status: 0 when every URL got an HTTP response (any status), 1 when any failed,

@@ -48,6 +48,8 @@ struct FetchOptions {
   OutputMode output = OutputMode::kSummary;
   std::string output_dir;
   std::string server;
+  std::string server_cacert;  // TLS to the fetch servers, trusting this CA file
+  std::string server_token;   // bearer token for the fetch servers
   bool demo = false;
 };
 

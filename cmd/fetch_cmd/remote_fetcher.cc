@@ -25,11 +25,12 @@ void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
 
 class RemoteFetcher final : public LoopFetcher {
  public:
-  RemoteFetcher(fetch::FetchClient& client, const FetchOptions& options,
+  RemoteFetcher(fetch::FetchClient& client, std::shared_ptr<const FetchOptions> options,
                 const BodyFiles* body_files)
-      : options_(options),
+      : options_holder_(std::move(options)),
+        options_(*options_holder_),
         body_files_(body_files),
-        stream_(client, StreamOptions(options)) {}
+        stream_(client, StreamOptions(options_)) {}
 
   Task<void> Fetch(FetchResult& r) override {
     Pending pending;
@@ -93,6 +94,7 @@ class RemoteFetcher final : public LoopFetcher {
     const fetch::v1::FetchResponse& resp = res.response;
     r.attempts = res.attempts;
     r.error = res.status;
+    r.server = res.server;
     if (resp.status() > 0) {
       r.status = resp.status();
       r.final_url = resp.final_url();
@@ -119,6 +121,7 @@ class RemoteFetcher final : public LoopFetcher {
     }
   }
 
+  const std::shared_ptr<const FetchOptions> options_holder_;
   const FetchOptions& options_;
   const BodyFiles* body_files_;
   fetch::FetchStream stream_;
@@ -146,10 +149,11 @@ fetch::v1::FetchRequest MakeFetchRequest(const FetchOptions& o, const std::strin
   return req;
 }
 
-LoopFetcherFactory RemoteFetcherFactory(fetch::FetchClient& client, const FetchOptions& options,
+LoopFetcherFactory RemoteFetcherFactory(fetch::FetchClient& client, FetchOptions options,
                                         const BodyFiles* body_files) {
-  return [&client, &options, body_files]() -> absl::StatusOr<std::unique_ptr<LoopFetcher>> {
-    return std::make_unique<RemoteFetcher>(client, options, body_files);
+  auto shared = std::make_shared<const FetchOptions>(std::move(options));
+  return [&client, shared, body_files]() -> absl::StatusOr<std::unique_ptr<LoopFetcher>> {
+    return std::make_unique<RemoteFetcher>(client, shared, body_files);
   };
 }
 

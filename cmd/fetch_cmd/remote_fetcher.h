@@ -25,7 +25,7 @@
 namespace corio::fetch_cmd {
 
 // `body_files` may be null (no --output_dir); it must outlive the fetchers.
-LoopFetcherFactory RemoteFetcherFactory(fetch::FetchClient& client, const FetchOptions& options,
+LoopFetcherFactory RemoteFetcherFactory(fetch::FetchClient& client, FetchOptions options,
                                         const BodyFiles* body_files);
 
 // The FetchRequest for one URL under `options` (exposed for tests).

@@ -24,6 +24,7 @@ struct FetchResult {
   int attempts = 0;       // requests sent for this URL (retries included)
   std::string file;       // --output_dir: the file's name inside the directory
   std::string body;       // --output=body only: the decoded body
+  std::string server;     // --server: the fetch server that answered
 
   bool ok() const { return error.ok(); }
 };

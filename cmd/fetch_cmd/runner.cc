@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cmd/fetch_cmd/fetcher.h"
 #include "cmd/fetch_cmd/file_names.h"
 #include "cmd/fetch_cmd/format.h"
 #include "cmd/fetch_cmd/progress.h"
@@ -245,7 +246,21 @@ Task<void> Fetch(const Shared& s, http::Client& client, FetchResult& r) {
   r.bytes = resp->body_bytes();
 }
 
-Task<void> FetchOne(LoopCtx* ctx, http::Client& client, InputItem item) {
+// The local way to fetch: this loop's http::Client.
+class HttpLoopFetcher final : public LoopFetcher {
+ public:
+  explicit HttpLoopFetcher(const Shared& s) : s_(s), client_(MakeClientOptions(s)) {}
+  Task<void> Fetch(FetchResult& r) override { return fetch_cmd::Fetch(s_, client_, r); }
+  Task<void> Finish() override { co_return; }
+
+ private:
+  const Shared& s_;
+  http::Client client_;
+};
+
+// `fetcher` is null when it could not be made: `broken` says why.
+Task<void> FetchOne(LoopCtx* ctx, LoopFetcher* fetcher, const absl::Status& broken,
+                    InputItem item) {
   Shared& s = *ctx->shared;
   FetchResult r;
   r.index = item.index;
@@ -254,8 +269,10 @@ Task<void> FetchOne(LoopCtx* ctx, http::Client& client, InputItem item) {
   if (item.too_long) {
     r.error = absl::InvalidArgumentError(
         absl::StrCat("url longer than ", UrlInput::kMaxLineBytes, " bytes (truncated here)"));
+  } else if (!broken.ok()) {
+    r.error = broken;
   } else {
-    co_await Fetch(s, client, r);
+    co_await fetcher->Fetch(r);
   }
   r.elapsed = absl::Now() - start;
   // Interrupted: what was cancelled is not a result; what finished is written.
@@ -264,19 +281,27 @@ Task<void> FetchOne(LoopCtx* ctx, http::Client& client, InputItem item) {
   s.permits.Release();
 }
 
-// One per loop: its Client, and a fetch per URL handed to this loop.
+// One per loop: its fetcher (an http::Client, or a stream to fetch servers), and a fetch per
+// URL handed to this loop.
 Task<absl::Status> LoopMain(LoopCtx* ctx) {
   Shared& s = *ctx->shared;
   {
-    http::Client client(MakeClientOptions(s));
+    absl::StatusOr<std::unique_ptr<LoopFetcher>> fetcher =
+        s.env.fetcher_factory ? s.env.fetcher_factory()
+                              : absl::StatusOr<std::unique_ptr<LoopFetcher>>(
+                                    std::make_unique<HttpLoopFetcher>(s));
+    // A fetcher that cannot be made fails this loop's URLs (each says why), not the run.
+    const absl::Status broken = fetcher.status();
+    LoopFetcher* f = fetcher.ok() ? fetcher->get() : nullptr;
     TaskGroup group;
     for (;;) {
       absl::StatusOr<InputItem> item = co_await ctx->queue.Get();
       if (!item.ok()) break;  // closed and drained, or cancelled (interrupted)
-      group.Spawn(FetchOne(ctx, client, std::move(*item)));
+      group.Spawn(FetchOne(ctx, f, broken, std::move(*item)));
     }
     absl::Status ignored = co_await group.Wait();  // children report through Output
     (void)ignored;
+    if (fetcher.ok()) co_await (*fetcher)->Finish();
   }
   s.loops_done.fetch_add(1);
   uint64_t one = 1;

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "cmd/fetch_cmd/fetcher.h"
 #include "cmd/fetch_cmd/input.h"
 #include "cmd/fetch_cmd/options.h"
 #include "cmd/fetch_cmd/output.h"
@@ -42,6 +43,9 @@ struct RunnerEnv {
   bool progress = false;
   // Applied to every loop's ClientOptions after the flags (the demo trusts its own CA).
   std::function<void(http::ClientOptions&)> customize_client;
+  // How each loop fetches (made on the loop's thread); empty: locally, with an http::Client
+  // per loop configured from the options (and customize_client).
+  LoopFetcherFactory fetcher_factory;
   // Number of URLs when known before the run (arguments, demo), for the progress bar.
   std::optional<uint64_t> known_total;
 };
