@@ -301,7 +301,9 @@ Task<absl::Status> LoopMain(LoopCtx* ctx) {
     }
     absl::Status ignored = co_await group.Wait();  // children report through Output
     (void)ignored;
-    if (fetcher.ok()) co_await (*fetcher)->Finish();
+    if (fetcher.ok()) {
+      co_await (*fetcher)->Finish();
+    }
   }
   s.loops_done.fetch_add(1);
   uint64_t one = 1;
