@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
@@ -34,6 +35,11 @@ int UsageError(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Under `bazel run`, relative paths (--input, --output_dir, --cacert) mean the user's
+  // directory, not the runfiles tree Bazel starts us in.
+  if (const char* dir = std::getenv("BUILD_WORKING_DIRECTORY"); dir != nullptr && *dir != '\0') {
+    if (chdir(dir) != 0) std::perror("fetch: chdir to $BUILD_WORKING_DIRECTORY");
+  }
   ParsedArgs args = corio::fetch_cmd::ParseArgs(argc, argv);
   switch (args.outcome) {
     case ParsedArgs::kHelp:

@@ -19,7 +19,7 @@ struct RaceState {
   std::function<Task<absl::StatusOr<TcpStream>>(SocketAddress)> dial;
   Event progress;  // set whenever an attempt finishes
   std::optional<TcpStream> winner;
-  std::vector<std::string> failures;
+  std::vector<absl::Status> failures;
   int running = 0;
 };
 
@@ -34,7 +34,7 @@ Task<void> Attempt(RaceState* race, SocketAddress addr) {
   if (conn.ok()) {
     if (!race->winner.has_value()) race->winner = *std::move(conn);  // later ones just close
   } else if (!absl::IsCancelled(conn.status())) {
-    race->failures.push_back(std::string(conn.status().message()));
+    race->failures.push_back(conn.status());
   }
   race->progress.Set();
 }
@@ -81,9 +81,13 @@ Task<absl::StatusOr<TcpStream>> Race(
   for (JoinHandle<void>& a : attempts) (void)co_await std::move(a);
   if (!stopped.ok()) co_return stopped;
   if (race.winner.has_value()) co_return *std::move(race.winner);
-  co_return absl::UnavailableError(
-      absl::StrCat("connect ", name, ": all ", addrs.size(),
-                   " addresses failed: ", absl::StrJoin(race.failures, "; ")));
+  // One address: its own error, as is ("connect 127.0.0.1:9: Connection refused").
+  if (addrs.size() == 1 && race.failures.size() == 1) co_return race.failures[0];
+  co_return absl::UnavailableError(absl::StrCat(
+      "connect ", name, ": all ", addrs.size(), " addresses failed: ",
+      absl::StrJoin(race.failures, "; ", [](std::string* out, const absl::Status& s) {
+        absl::StrAppend(out, s.message());
+      })));
 }
 
 // A refusal whose message does not name the address gets it added (same code).

@@ -15,6 +15,7 @@ CORIO_PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   libc-ares-dev libssl-dev zlib1g-dev liburing-dev libidn2-dev
   clang libclang-rt-14-dev
+  ca-certificates
 )
 
 # "<package> <dpkg status abbreviation>" for each package dpkg knows, one a line. dpkg-query exits
