@@ -803,8 +803,8 @@ TEST_F(HttpServerTest, BackgroundStopClosesOpenConnections) {
     absl::StatusOr<std::string> b = co_await stalled.ReadToEof();
     EXPECT_TRUE(a.ok() || absl::IsUnavailable(a.status())) << a.status();
     EXPECT_TRUE(b.ok() || absl::IsUnavailable(b.status())) << b.status();
-    absl::StatusOr<TcpStream> refused = co_await TcpStream::Connect(address);
-    EXPECT_THAT(refused, StatusIs(absl::StatusCode::kUnavailable));
+    // (Not "a new connect is refused": without a network namespace of its own, another test
+    // may bind the freed port at once.)
     co_return absl::OkStatus();
   };
   EXPECT_THAT(RunTaskRealTime(client(address, server->get())), IsOk());
