@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/numbers.h"
 #include "base/status_macros.h"
 #include "cmd/fetch_cmd/subprocess.h"
 #include "gmock/gmock.h"
@@ -40,7 +42,8 @@ using ::corio::testing::FakeHttpServer;
 using ::corio::testing::HttpGate;
 using ::corio::testing::HttpResponse;
 
-std::string g_binary;
+std::string g_binary;  // fetch_server
+std::string g_fetch;   // fetch
 
 bool Listening(const std::string& out, const void* arg) {
   const size_t nl = out.find('\n');
@@ -290,14 +293,91 @@ TEST_F(ScaleOutTest, AReplicaKilledMidRunLosesNoUrl) {
   EXPECT_EQ(o.stats.answered_by_server.size(), 2u);
 }
 
+// The same, as a user does it: the fetch command with --server. Its total line (stderr, in
+// jsonl mode) names how many URLs each replica answered.
+struct CommandOutcome {
+  int exit_code = -1;
+  int results = 0;
+  int ok = 0;
+  std::map<std::string, int> by_server;
+  std::string err;
+};
+
+CommandOutcome RunFetchCommand(const std::string& target, const std::vector<std::string>& urls) {
+  std::string list;
+  for (const std::string& u : urls) list += u + "\n";
+  auto p = Subprocess::Start({g_fetch, "--output=jsonl", "--concurrency=24", "--input=-",
+                              "--server=" + target});
+  EXPECT_TRUE(p.ok());
+  p->FeedStdinAndClose(std::move(list));
+  Subprocess::Result r = p->Wait();
+  CommandOutcome o;
+  o.exit_code = r.exit_code;
+  o.err = r.err;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    ++o.results;
+    if (absl::StrContains(line, "\"status\":200,")) ++o.ok;
+  }
+  // "..., via 3 servers (127.0.0.1:1: 300, 127.0.0.2:1: 300, 127.0.0.3:1: 300), ..."
+  const size_t via = r.err.find(" servers (");
+  if (via != std::string::npos) {
+    const size_t end = r.err.find(')', via);
+    for (absl::string_view entry : absl::StrSplit(
+             absl::string_view(r.err).substr(via + 10, end - via - 10), ", ")) {
+      const size_t colon = entry.rfind(": ");
+      if (colon == absl::string_view::npos) continue;
+      int n = 0;
+      if (absl::SimpleAtoi(entry.substr(colon + 2), &n)) o.by_server[std::string(entry.substr(0, colon))] = n;
+    }
+  }
+  return o;
+}
+
+TEST_F(ScaleOutTest, FetchCommandOverAnIpv4TargetUsesEveryReplica) {
+  auto replicas = StartThree(/*same_port=*/false);
+  ASSERT_EQ(replicas.size(), 3u);
+  const std::string target = "ipv4:" + replicas[0]->address() + "," + replicas[1]->address() +
+                             "," + replicas[2]->address();
+  constexpr int kUrls = 900;
+  CommandOutcome o = RunFetchCommand(target, Urls(*http_, kUrls));
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.results, kUrls);
+  EXPECT_EQ(o.ok, kUrls);
+  std::cout << "fetch --server ipv4 spread: " << o.err;
+  ASSERT_EQ(o.by_server.size(), 3u) << o.err;
+  for (const auto& r : replicas) EXPECT_GT(o.by_server[r->address()], 0) << r->address();
+}
+
+TEST_F(ScaleOutTest, FetchCommandOverADnsNameUsesEveryReplica) {
+  auto replicas = StartThree(/*same_port=*/true);
+  ASSERT_EQ(replicas.size(), 3u);
+  BackgroundDns dns;
+  dns.Do([&] {
+    dns.dns().AddA("fetch.test", "127.0.0.1");
+    dns.dns().AddA("fetch.test", "127.0.0.2");
+    dns.dns().AddA("fetch.test", "127.0.0.3");
+  });
+  std::string dns_address;
+  dns.Do([&] { dns_address = dns.dns().address().ToString(); });
+  const std::string target =
+      "dns://" + dns_address + "/fetch.test:" + std::to_string(replicas[0]->port());
+  constexpr int kUrls = 900;
+  CommandOutcome o = RunFetchCommand(target, Urls(*http_, kUrls));
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ(o.ok, kUrls);
+  std::cout << "fetch --server dns spread (" << target << "): " << o.err;
+  EXPECT_EQ(o.by_server.size(), 3u) << o.err;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: fetch_scale_out_test PATH_TO_FETCH_SERVER\n");
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: fetch_scale_out_test PATH_TO_FETCH_SERVER PATH_TO_FETCH\n");
     return 2;
   }
   g_binary = argv[1];
+  g_fetch = argv[2];
   return RUN_ALL_TESTS();
 }
