@@ -2,7 +2,7 @@
 # Proves corio's dependency rules with `bazel query` (see DESIGN.md, "Layers and targets"):
 #  1. //loop and //tasks libraries depend on nothing outside //base, //loop, //tasks but Abseil
 #     (and liburing, from //loop:poller_uring alone); //loop does not see //tasks.
-#  2. Only //net/fetch and //cmd depend on gRPC or protobuf.
+#  2. Only //net/fetch and //cmd depend on gRPC or protobuf (and //svcaudit's test-only clients).
 #  3. Only //net/dns uses c-ares directly; only //net/tls uses OpenSSL directly.
 # Exits 1 and names the offending targets otherwise.
 set -euo pipefail
@@ -43,6 +43,8 @@ grpc='(@com_github_grpc_grpc//... + @com_google_protobuf//...)'
 allowed='(//net/fetch/... + //cmd/...)'
 exists '//net/fetch/...' || allowed='//cmd/...'
 exists '//cmd/...' || allowed=''
+# The fetch service audit's tests speak gRPC as outside clients do (test-only, nothing links them).
+exists '//svcaudit/...' && allowed="${allowed:+($allowed + attr(testonly, 1, //svcaudit/...))}"
 # C++ rules only: a script test may run a built binary of //cmd (a data dependency) without
 # linking gRPC itself.
 check_empty "only //net/fetch and //cmd depend on gRPC/protobuf" \
