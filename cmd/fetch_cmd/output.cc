@@ -1,17 +1,28 @@
 #include "cmd/fetch_cmd/output.h"
 
+#include <limits.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 
 namespace corio::fetch_cmd {
 namespace {
 constexpr size_t kFlushBytes = 64 * 1024;
+
+bool IsRegularFile(int fd) {
+  struct stat st;
+  return fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
 }  // namespace
 
 Output::Output(OutputMode mode, bool with_file, int out_fd, int err_fd)
@@ -19,15 +30,64 @@ Output::Output(OutputMode mode, bool with_file, int out_fd, int err_fd)
       with_file_(with_file),
       out_fd_(out_fd),
       err_fd_(err_fd),
-      out_is_tty_(isatty(out_fd) == 1) {}
+      out_is_tty_(isatty(out_fd) == 1),
+      out_regular_(IsRegularFile(out_fd)),
+      err_regular_(IsRegularFile(err_fd)),
+      wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+Output::~Output() {
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void Output::Interrupt() {
+  if (interrupted_.exchange(true)) return;
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    ssize_t unused = write(wake_fd_, &one, sizeof(one));
+    (void)unused;
+  }
+}
+
+bool Output::WaitWritableLocked(int fd) {
+  for (;;) {
+    int timeout_ms = -1;
+    const bool interrupted = interrupted_.load(std::memory_order_acquire);
+    if (interrupted) {
+      if (!give_up_at_) give_up_at_ = absl::Now() + kInterruptGrace;
+      timeout_ms = static_cast<int>(
+          std::max<int64_t>(0, absl::ToInt64Milliseconds(*give_up_at_ - absl::Now())));
+    }
+    // Once interrupted the eventfd stays readable: then wait on `fd` alone, with the grace.
+    pollfd fds[2] = {{fd, POLLOUT, 0}, {wake_fd_, POLLIN, 0}};
+    const int nfds = interrupted || wake_fd_ < 0 ? 1 : 2;
+    const int r = poll(fds, nfds, timeout_ms);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return true;  // let write() report what is wrong
+    }
+    if (fds[0].revents != 0) return true;  // writable, or an error write() will name
+    if (r == 0 && interrupted) return false;
+  }
+}
 
 void Output::WriteLocked(const std::string& data, int fd) {
   if (!write_error_.ok()) return;
+  // Pipes, terminals and sockets: wait for room (interruptibly), then write at most PIPE_BUF,
+  // which a writable pipe takes without blocking. Regular files never block.
+  const bool regular = fd == out_fd_ ? out_regular_ : err_regular_;
   size_t off = 0;
   while (off < data.size()) {
-    ssize_t n = write(fd, data.data() + off, data.size() - off);
+    if (!regular && !WaitWritableLocked(fd)) {
+      write_error_ = absl::UnavailableError(absl::StrCat(
+          "write ", fd == out_fd_ ? "stdout" : "stderr",
+          ": interrupted while the reader was not reading; the rest of the output was dropped"));
+      return;
+    }
+    const size_t chunk =
+        regular ? data.size() - off : std::min<size_t>(data.size() - off, PIPE_BUF);
+    ssize_t n = write(fd, data.data() + off, chunk);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR || errno == EAGAIN) continue;
       write_error_ = absl::UnavailableError(
           absl::StrCat("write ", fd == out_fd_ ? "stdout" : "stderr", ": ", std::strerror(errno)));
       return;

@@ -15,17 +15,23 @@
 // Threading: every method is thread-safe. Ownership: does not own the fds.
 // Errors: a write error (EPIPE: the reader went away) is sticky: write_error() says what
 // failed; later output is dropped.
+// Interrupt (SIGINT/SIGTERM): a write to a pipe, terminal or socket waits for the fd to take
+// more bytes, so a reader that stops reading holds the run up — but never an interrupted one:
+// after Interrupt(), a write that cannot go on within kInterruptGrace gives up (a sticky write
+// error), so the run can stop even when nobody reads stdout.
 #ifndef CORIO_CMD_FETCH_CMD_OUTPUT_H_
 #define CORIO_CMD_FETCH_CMD_OUTPUT_H_
 
+#include <atomic>
 #include <cstdint>
 #include <map>
-#include <string>
-
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "cmd/fetch_cmd/format.h"
 #include "cmd/fetch_cmd/options.h"
 #include "cmd/fetch_cmd/progress.h"
@@ -35,7 +41,11 @@ namespace corio::fetch_cmd {
 
 class Output {
  public:
+  // How long writes may still wait for a slow reader after Interrupt().
+  static constexpr absl::Duration kInterruptGrace = absl::Seconds(1);
+
   Output(OutputMode mode, bool with_file, int out_fd, int err_fd);
+  ~Output();
   Output(const Output&) = delete;
   Output& operator=(const Output&) = delete;
 
@@ -48,6 +58,9 @@ class Output {
   // The run's total line: on stdout after the summary lines, on stderr in the other modes
   // (stdout holds only JSON lines or bodies there).
   void WriteTotal(const std::string& line);
+  // The run is being interrupted: writes that block give up after kInterruptGrace. Any
+  // thread, never blocks (not even on a write in progress); idempotent.
+  void Interrupt();
   // Index of the first result not yet written (kBody); results written so far otherwise.
   uint64_t written_upto() const;
   Totals totals() const;
@@ -55,6 +68,8 @@ class Output {
 
  private:
   void WriteLocked(const std::string& data, int fd) /* requires mu_ */;
+  // Waits until `fd` takes bytes; false when interrupted and the grace ran out.
+  bool WaitWritableLocked(int fd) /* requires mu_ */;
   void FlushLocked() /* requires mu_ */;
   void EmitBodyLocked(FetchResult r) /* requires mu_ */;
 
@@ -63,6 +78,10 @@ class Output {
   const int out_fd_;
   const int err_fd_;
   const bool out_is_tty_;
+  const bool out_regular_;  // a regular file: writes never wait
+  const bool err_regular_;
+  int wake_fd_ = -1;  // eventfd: readable once Interrupt() was called
+  std::atomic<bool> interrupted_{false};
   // std::mutex, not absl::Mutex: the system's Abseil is not built with TSan, which then
   // cannot see absl::Mutex's synchronization.
   mutable std::mutex mu_;
@@ -71,6 +90,7 @@ class Output {
   uint64_t next_to_write_  /* guarded by mu_ */ = 0;
   std::map<uint64_t, FetchResult> waiting_  /* guarded by mu_ */;  // kBody: ahead of their turn
   absl::Status write_error_  /* guarded by mu_ */;
+  std::optional<absl::Time> give_up_at_  /* guarded by mu_ */;  // after Interrupt()
 };
 
 }  // namespace corio::fetch_cmd

@@ -122,5 +122,57 @@ TEST(OutputTest, WriteErrorIsStickyAndNamed) {
   close(fds[1]);
 }
 
+// A reader that stops reading holds writes up, but an interrupted run must still end: after
+// Interrupt(), a write stuck on a full pipe gives up (a sticky write error) instead of blocking
+// the run — and the thread doing it — forever.
+TEST(OutputTest, InterruptUnblocksAWriteToAPipeNobodyReads) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  // Fill the pipe.
+  ASSERT_EQ(fcntl(fds[1], F_SETFL, O_NONBLOCK), 0);
+  const std::string chunk(4096, 'f');
+  while (write(fds[1], chunk.data(), chunk.size()) > 0) {
+  }
+  ASSERT_EQ(fcntl(fds[1], F_SETFL, 0), 0);
+  TempFd err;
+  Output o(OutputMode::kJsonl, false, fds[1], err.fd());
+  std::thread writer([&] {
+    o.Emit(Ok(0, "x"));
+    o.Flush();  // blocks: nobody reads the pipe
+  });
+  o.Interrupt();  // from another thread, whether or not the writer is blocked yet
+  writer.join();  // without the fix: never returns
+  EXPECT_FALSE(o.write_error().ok());
+  EXPECT_THAT(std::string(o.write_error().message()), HasSubstr("interrupted"));
+  o.Emit(Ok(1, "y"));  // later output is dropped, at once
+  o.Flush();
+  close(fds[0]);
+  close(fds[1]);
+}
+
+// Before any interrupt, a slow reader is waited for: nothing is dropped.
+TEST(OutputTest, ASlowReaderGetsEverything) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  TempFd err;
+  Output o(OutputMode::kSummary, false, fds[1], err.fd());
+  std::thread writer([&] {
+    for (int i = 0; i < 5000; ++i) o.Emit(Ok(static_cast<uint64_t>(i), "body"));
+    o.Flush();
+    close(fds[1]);
+  });
+  std::string got;
+  char buf[1000];
+  for (;;) {
+    ssize_t n = read(fds[0], buf, sizeof(buf));
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  writer.join();
+  close(fds[0]);
+  EXPECT_TRUE(o.write_error().ok()) << o.write_error();
+  EXPECT_EQ(std::count(got.begin(), got.end(), '\n'), 5000);
+}
+
 }  // namespace
 }  // namespace corio::fetch_cmd

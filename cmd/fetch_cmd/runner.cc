@@ -409,6 +409,43 @@ int Runner::Run() {
     ctx->loop->CallSoonThreadSafe([ctx] { ctx->main.emplace(Spawn(LoopMain(ctx))); });
   }
 
+  // The signal watcher: a thread of its own, so that a stop signal is seen even while the
+  // controller (or a loop) is blocked writing to a stdout nobody reads; Output::Interrupt()
+  // then bounds those writes and the controller stops the run.
+  const int watcher_stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (watcher_stop_fd < 0) return fail(ErrnoError("eventfd"));
+  std::atomic<int> pending_signal{0};
+  std::thread watcher([&s, sig_fd, watcher_stop_fd, &pending_signal] {
+    for (;;) {
+      pollfd fds[2] = {{sig_fd, POLLIN, 0}, {watcher_stop_fd, POLLIN, 0}};
+      if (poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents != 0) return;
+      signalfd_siginfo info;
+      if ((fds[0].revents & POLLIN) != 0 && read(sig_fd, &info, sizeof(info)) == sizeof(info)) {
+        int none = 0;
+        pending_signal.compare_exchange_strong(none, static_cast<int>(info.ssi_signo));
+        s.output.Interrupt();
+        uint64_t one = 1;
+        ssize_t unused = write(s.wake_fd, &one, sizeof(one));
+        (void)unused;
+      }
+    }
+  });
+  struct JoinWatcher {
+    std::thread& thread;
+    int stop_fd;
+    ~JoinWatcher() {
+      uint64_t one = 1;
+      ssize_t unused = write(stop_fd, &one, sizeof(one));
+      (void)unused;
+      thread.join();
+      close(stop_fd);
+    }
+  } join_watcher{watcher, watcher_stop_fd};
+
   const absl::Time start = absl::Now();
   std::thread reader(ReadInput, &s);
   int stop_signal = 0;
@@ -431,20 +468,17 @@ int Runner::Run() {
   const int width = progress ? TerminalWidth(err_fd) : 80;
   bool progress_drawn = false;
   while (s.loops_done.load() < static_cast<int>(s.loops.size())) {
-    pollfd fds[2] = {{sig_fd, POLLIN, 0}, {s.wake_fd, POLLIN, 0}};
-    int r = poll(fds, 2, 100);
+    pollfd fds[1] = {{s.wake_fd, POLLIN, 0}};
+    int r = poll(fds, 1, 100);
     if (r < 0 && errno != EINTR) break;
     if (fds[0].revents & POLLIN) {
-      signalfd_siginfo info;
-      if (read(sig_fd, &info, sizeof(info)) == sizeof(info)) {
-        if (stop_signal == 0) stop_signal = static_cast<int>(info.ssi_signo);
-        stop();
-      }
-    }
-    if (fds[1].revents & POLLIN) {
       uint64_t n;
       ssize_t unused = read(s.wake_fd, &n, sizeof(n));
       (void)unused;
+    }
+    if (pending_signal.load() != 0 && stop_signal == 0) {
+      stop_signal = pending_signal.load();
+      stop();
     }
     s.output.Flush();
     if (!s.output.write_error().ok()) stop();
@@ -474,6 +508,7 @@ int Runner::Run() {
   if (o.output == OutputMode::kBody) s.output.FlushWaiting();
   s.output.Flush();
   const Totals totals = s.output.totals();
+  if (stop_signal == 0) stop_signal = pending_signal.load();  // one that came at the very end
   const bool interrupted = stop_signal != 0;
   const std::string total_line = TotalLine(totals, wall, interrupted);
   s.output.WriteTotal(total_line);

@@ -64,6 +64,9 @@ class Subprocess {
   // Closes stdin if still open, drains stdout and stderr, reaps the child.
   Result Wait();
   pid_t pid() const { return pid_; }
+  // The read end of the child's stdout (for tests that look at the pipe without reading it);
+  // -1 once closed.
+  int stdout_fd() const { return out_; }
 
  private:
   Subprocess() = default;

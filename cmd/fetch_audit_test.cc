@@ -1,0 +1,116 @@
+// End-to-end regression tests from the audit of the fetch command against its contract
+// (issue 12, DESIGN.md "The fetch command"): the built binary, run as a user runs it, against
+// in-process fake servers on loopback.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "cmd/fetch_cmd/subprocess.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/http_server.h"
+
+namespace corio::fetch_cmd {
+namespace {
+
+using ::corio::fetch_cmd::testing::JsonObject;
+using ::corio::fetch_cmd::testing::ParseJsonLines;
+using ::corio::fetch_cmd::testing::Subprocess;
+using ::corio::testing::FakeHttpServer;
+using ::corio::testing::HttpResponse;
+using ::testing::HasSubstr;
+
+std::string g_fetch_path;
+
+[[maybe_unused]] Subprocess::Result RunFetch(std::vector<std::string> args,
+                                             const std::string& stdin_data = "") {
+  args.insert(args.begin(), g_fetch_path);
+  absl::StatusOr<Subprocess> p = Subprocess::Start(args);
+  EXPECT_TRUE(p.ok()) << p.status();
+  if (!stdin_data.empty()) p->FeedStdinAndClose(stdin_data);
+  return p->Wait();
+}
+
+// Waits (without reaping it, and without reading its output) until the child exits; false if
+// it is still running after `limit` (a hang).
+bool ExitsWithin(pid_t pid, absl::Duration limit) {
+  const absl::Time deadline = absl::Now() + limit;
+  while (absl::Now() < deadline) {
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return false;
+}
+
+class FetchAuditTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = FakeHttpServer::StartInBackground();
+    ASSERT_TRUE(s.ok()) << s.status();
+    server_ = std::move(*s);
+    server_->RoutePrefix("/p/", HttpResponse::Text(200, "page"));
+  }
+  std::unique_ptr<FakeHttpServer> server_;
+};
+
+// Contract: "SIGINT/SIGTERM stop cleanly ... exit 130 / 143". Before the fix, a stop signal
+// was not even read while the output was blocked on a stdout nobody reads (`fetch | sleep`):
+// the run hung until the reader read or died.
+TEST_F(FetchAuditTest, StopSignalEndsARunWhoseStdoutIsNotRead) {
+  std::string list;
+  const std::string long_path(2000, 'x');
+  for (int i = 0; i < 3000; ++i) list += server_->url(absl::StrCat("/p/", i, long_path)) + "\n";
+  absl::StatusOr<Subprocess> p =
+      Subprocess::Start({g_fetch_path, "--output=jsonl", "--input=-", "--concurrency=8"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  p->FeedStdinAndClose(std::move(list));
+  // Let the pipe fill: the child is then held up by its stdout.
+  const int fd = p->stdout_fd();
+  const int capacity = fcntl(fd, F_GETPIPE_SZ);
+  ASSERT_GT(capacity, 0);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  int queued = 0;
+  while (absl::Now() < deadline) {
+    ASSERT_EQ(ioctl(fd, FIONREAD, &queued), 0);
+    if (queued >= capacity - 8192) break;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_GE(queued, capacity - 8192) << "the child never filled its stdout";
+  p->Signal(SIGTERM);
+  EXPECT_TRUE(ExitsWithin(p->pid(), absl::Seconds(30)))
+      << "SIGTERM did not stop a run blocked on its stdout";
+  Subprocess::Result r = p->Wait();
+  EXPECT_EQ(r.exit_code, 143) << r.err;
+}
+
+}  // namespace
+}  // namespace corio::fetch_cmd
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: fetch_audit_test PATH_TO_FETCH\n");
+    return 2;
+  }
+  corio::fetch_cmd::g_fetch_path = argv[1];
+  signal(SIGPIPE, SIG_IGN);
+  return RUN_ALL_TESTS();
+}
