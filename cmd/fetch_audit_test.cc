@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -36,8 +38,7 @@ using ::testing::HasSubstr;
 
 std::string g_fetch_path;
 
-[[maybe_unused]] Subprocess::Result RunFetch(std::vector<std::string> args,
-                                             const std::string& stdin_data = "") {
+Subprocess::Result RunFetch(std::vector<std::string> args, const std::string& stdin_data = "") {
   args.insert(args.begin(), g_fetch_path);
   absl::StatusOr<Subprocess> p = Subprocess::Start(args);
   EXPECT_TRUE(p.ok()) << p.status();
@@ -99,6 +100,59 @@ TEST_F(FetchAuditTest, StopSignalEndsARunWhoseStdoutIsNotRead) {
       << "SIGTERM did not stop a run blocked on its stdout";
   Subprocess::Result r = p->Wait();
   EXPECT_EQ(r.exit_code, 143) << r.err;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream content;
+  content << f.rdbuf();
+  return content.str();
+}
+
+// Contract: "--output_dir=DIR: one file per URL holding exactly the decoded body; ... no URL
+// writes outside DIR". Names are predictable (index + URL), so someone who can write in DIR can
+// plant a hard link (or a symlink) under the next run's name. Before the fix, a planted hard
+// link made fetch truncate and overwrite the linked file outside DIR (O_TRUNC on the existing
+// entry); a planted symlink failed the URL. Now each body is written to a fresh temporary file
+// and renamed over the name: the outside files keep their contents, DIR holds the bodies.
+TEST_F(FetchAuditTest, OutputDirNeverWritesThroughPlantedLinks) {
+  char tmpl[] = "/tmp/corio_fetch_links_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string base = tmpl;
+  const std::string dir = base + "/out";
+  ASSERT_EQ(mkdir(dir.c_str(), 0755), 0);
+  const std::string outside_hard = base + "/precious_hard";
+  const std::string outside_sym = base + "/precious_sym";
+  for (const std::string& f : {outside_hard, outside_sym}) {
+    std::ofstream(f) << "PRECIOUS";
+  }
+  server_->Route("/a", HttpResponse::Text(200, "body a"));
+  server_->Route("/b", HttpResponse::Text(200, "body b"));
+  const std::string url_a = server_->url("/a");
+  const std::string url_b = server_->url("/b");
+  // First run: learn the names.
+  Subprocess::Result first =
+      RunFetch({"--output=jsonl", absl::StrCat("--output_dir=", dir), url_a, url_b});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  std::map<std::string, std::string> file_of;
+  for (JsonObject& o : ParseJsonLines(first.out)) file_of[o["url"].str] = o["file"].str;
+  ASSERT_EQ(file_of.size(), 2u) << first.out;
+  const std::string name_a = dir + "/" + file_of[url_a];
+  const std::string name_b = dir + "/" + file_of[url_b];
+  // Plant the links under those names.
+  ASSERT_EQ(unlink(name_a.c_str()), 0);
+  ASSERT_EQ(unlink(name_b.c_str()), 0);
+  ASSERT_EQ(link(outside_hard.c_str(), name_a.c_str()), 0);
+  ASSERT_EQ(symlink(outside_sym.c_str(), name_b.c_str()), 0);
+  Subprocess::Result second =
+      RunFetch({"--output=jsonl", absl::StrCat("--output_dir=", dir), url_a, url_b});
+  EXPECT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_EQ(ReadFile(outside_hard), "PRECIOUS") << "written through a planted hard link";
+  EXPECT_EQ(ReadFile(outside_sym), "PRECIOUS") << "written through a planted symlink";
+  EXPECT_EQ(ReadFile(name_a), "body a");
+  EXPECT_EQ(ReadFile(name_b), "body b");
+  std::string cleanup = absl::StrCat("rm -rf ", base);
+  EXPECT_EQ(std::system(cleanup.c_str()), 0);
 }
 
 }  // namespace

@@ -166,15 +166,22 @@ http::ClientOptions MakeClientOptions(const Shared& s) {
   return c;
 }
 
-// Streams the body into its own file in --output_dir; on failure the partial file is removed.
-Task<absl::Status> WriteBodyToFile(const Shared& s, http::Response& resp,
-                                   FetchResult& r) {
+// Streams the body into its own file in --output_dir. It is written under a temporary name
+// (".NAME.part", created afresh: O_EXCL | O_NOFOLLOW) and renamed over NAME at the end, so
+// nothing already in the directory — a symlink or a hard link planted under NAME pointing
+// outside, a stale file — is ever written through. On failure the partial file is removed.
+Task<absl::Status> WriteBodyToFile(const Shared& s, http::Response& resp, FetchResult& r) {
   std::string name = FileNameFor(r.index, r.url);
-  int fd = openat(s.dir_fd, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-                  0644);
+  const std::string part = absl::StrCat(".", name, ".part");
+  auto io_error = [&](absl::string_view what, const std::string& file) {
+    return absl::UnavailableError(
+        absl::StrCat(what, " ", s.options.output_dir, "/", file, ": ", std::strerror(errno)));
+  };
+  unlinkat(s.dir_fd, part.c_str(), 0);  // a leftover of an interrupted run (or a planted link)
+  int fd =
+      openat(s.dir_fd, part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0) {
-    absl::Status st = absl::UnavailableError(
-        absl::StrCat("write ", s.options.output_dir, "/", name, ": ", std::strerror(errno)));
+    absl::Status st = io_error("write", part);
     resp.Close();
     co_return st;
   }
@@ -192,8 +199,7 @@ Task<absl::Status> WriteBodyToFile(const Shared& s, http::Response& resp,
       ssize_t w = write(fd, buf.data() + off, *n - off);
       if (w < 0 && errno == EINTR) continue;
       if (w < 0) {
-        st = absl::UnavailableError(
-            absl::StrCat("write ", s.options.output_dir, "/", name, ": ", std::strerror(errno)));
+        st = io_error("write", part);
         break;
       }
       off += static_cast<size_t>(w);
@@ -203,11 +209,14 @@ Task<absl::Status> WriteBodyToFile(const Shared& s, http::Response& resp,
       break;
     }
   }
-  close(fd);
+  if (close(fd) != 0 && st.ok()) st = io_error("write", part);
+  if (st.ok() && renameat(s.dir_fd, part.c_str(), s.dir_fd, name.c_str()) != 0) {
+    st = io_error("rename to", name);
+  }
   if (st.ok()) {
     r.file = std::move(name);
   } else {
-    unlinkat(s.dir_fd, name.c_str(), 0);
+    unlinkat(s.dir_fd, part.c_str(), 0);
   }
   co_return st;
 }
