@@ -155,6 +155,31 @@ TEST_F(FetchAuditTest, OutputDirNeverWritesThroughPlantedLinks) {
   EXPECT_EQ(std::system(cleanup.c_str()), 0);
 }
 
+// Contract: "A usage error ... prints one clear line plus a pointer to --help on stderr and
+// exits 2". Before the fix: a missing --cacert failed every https URL (exit 1) and an http-only
+// run succeeded; --input= ran the demo; an --output_dir whose parent is missing exited 1
+// without the pointer to --help; a value holding a newline printed a usage error of 3 lines.
+TEST_F(FetchAuditTest, MoreUsageErrorsExit2WithOneLineAndAPointerToHelp) {
+  const std::string url = server_->url("/p/1");
+  const std::vector<std::vector<std::string>> kBad = {
+      {"--cacert=/nonexistent/ca.pem", url},
+      {"--cacert=/", url},
+      {"--input="},
+      {"--output_dir=/nonexistent/deep/dir", url},
+      {"--output=a\nb", url},
+      {"--no-such\nflag", url},
+  };
+  for (const auto& args : kBad) {
+    Subprocess::Result r = RunFetch(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_TRUE(r.out.empty()) << args[0] << ": " << r.out.substr(0, 300);
+    std::vector<std::string> lines = absl::StrSplit(r.err, '\n', absl::SkipEmpty());
+    EXPECT_EQ(lines.size(), 2u) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("--help")) << args[0];
+  }
+  EXPECT_EQ(server_->requests(), 0);
+}
+
 }  // namespace
 }  // namespace corio::fetch_cmd
 

@@ -13,7 +13,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 
 ABSL_FLAG(std::string, input, "", "read URLs from FILE, one a line ('-' for stdin)");
@@ -92,6 +94,38 @@ std::string ParseHeader(absl::string_view text,
   return "";
 }
 
+// A usage message is one line: control characters in user-given values (a newline in
+// --output=$'a\nb') are shown escaped.
+std::string OneLine(absl::string_view message) {
+  std::string out;
+  for (char c : message) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (u < 0x20 || u == 0x7F) {
+      out += absl::StrFormat("\\x%02x", u);
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// "" when `path` names a readable file (not a directory); what is wrong otherwise.
+std::string CheckReadableFile(const std::string& flag, const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::StrCat(flag, "=", path, ": ", std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) return absl::StrCat(flag, "=", path, ": is a directory");
+  if (access(path.c_str(), R_OK) != 0) {
+    return absl::StrCat(flag, "=", path, ": ", std::strerror(errno));
+  }
+  return "";
+}
+
 // Restores every flag to its default, so ParseArgs can run more than once (tests).
 void ResetFlags() {
   for (const char* name : kFlagNames) {
@@ -132,14 +166,13 @@ std::string Validate(FetchOptions& o, bool method_given) {
     return "--output=body and --output_dir both say where bodies go: pick one";
   }
   if (!o.input.empty() && o.input != "-") {
-    struct stat st;
-    if (stat(o.input.c_str(), &st) != 0) {
-      return absl::StrCat("--input=", o.input, ": ", std::strerror(errno));
-    }
-    if (S_ISDIR(st.st_mode)) return absl::StrCat("--input=", o.input, ": is a directory");
-    if (access(o.input.c_str(), R_OK) != 0) {
-      return absl::StrCat("--input=", o.input, ": ", std::strerror(errno));
-    }
+    std::string bad = CheckReadableFile("--input", o.input);
+    if (!bad.empty()) return bad;
+  }
+  // A CA file that is missing or unreadable is a usage error too, not a failure per https URL.
+  if (!o.cacert.empty()) {
+    std::string bad = CheckReadableFile("--cacert", o.cacert);
+    if (!bad.empty()) return bad;
   }
   if (!o.output_dir.empty()) {
     struct stat st;
@@ -149,6 +182,17 @@ std::string Validate(FetchOptions& o, bool method_given) {
       }
     } else if (errno != ENOENT) {
       return absl::StrCat("--output_dir=", o.output_dir, ": ", std::strerror(errno));
+    } else {
+      // fetch creates DIR itself (one level): its parent must be a directory.
+      absl::string_view dir = absl::StripSuffix(o.output_dir, "/");
+      const size_t slash = dir.rfind('/');
+      std::string parent = ".";
+      if (slash == 0) parent = "/";
+      if (slash != absl::string_view::npos && slash > 0) parent = std::string(dir.substr(0, slash));
+      if (stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return absl::StrCat("--output_dir=", o.output_dir, ": its parent ", parent,
+                            " is not a directory (fetch creates only DIR itself)");
+      }
     }
   }
   if (o.server.empty() && (!o.server_cacert.empty() || !o.server_token.empty())) {
@@ -172,11 +216,12 @@ ParsedArgs ParseArgs(int argc, const char* const* argv) {
   FetchOptions& o = result.options;
   auto usage_error = [&](std::string message) {
     result.outcome = ParsedArgs::kUsageError;
-    result.error = std::move(message);
+    result.error = OneLine(message);
     return result;
   };
   bool method_given = false;
   bool data_given = false;
+  bool input_given = false;
   bool only_urls = false;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
@@ -231,6 +276,7 @@ ParsedArgs ParseArgs(int argc, const char* const* argv) {
     }
     if (name == "method") method_given = true;
     if (name == "data") data_given = true;
+    if (name == "input") input_given = true;
   }
   o.input = absl::GetFlag(FLAGS_input);
   o.concurrency = absl::GetFlag(FLAGS_concurrency);
@@ -260,6 +306,9 @@ ParsedArgs ParseArgs(int argc, const char* const* argv) {
   } else {
     return usage_error(
         absl::StrCat("--output=", output, ": unknown output; use summary, jsonl or body"));
+  }
+  if (input_given && o.input.empty()) {
+    return usage_error("--input needs a file, or '-' for stdin");
   }
   std::string err = Validate(o, method_given && !o.method.empty());
   if (!err.empty()) return usage_error(err);

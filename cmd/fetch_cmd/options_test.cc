@@ -1,5 +1,9 @@
 #include "cmd/fetch_cmd/options.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -31,10 +35,16 @@ TEST(ParseArgsTest, NoUrlsMeansDemo) {
 }
 
 TEST(ParseArgsTest, EveryFlagParses) {
+  // --cacert must name a readable file.
+  char ca[] = "/tmp/corio_options_test_ca_XXXXXX";
+  const int ca_fd = mkstemp(ca);
+  ASSERT_GE(ca_fd, 0);
+  close(ca_fd);
+  const std::string cacert_flag = std::string("--cacert=") + ca;
   ParsedArgs a = Parse({"--concurrency=5", "--limit_per_host", "2", "--threads=3", "--timeout=2s",
                         "--connect_timeout=500ms", "--max_redirects=0", "--method=PUT",
                         "--header=X-A: 1, 2: 3", "--header", "X-B:two", "--data=body",
-                        "--cacert=/x.pem", "--insecure", "--retries=4", "--max_body_bytes=99",
+                        cacert_flag.c_str(), "--insecure", "--retries=4", "--max_body_bytes=99",
                         "--output=jsonl", "--output_dir=/tmp/out-dir-for-test", "--", "-weird"});
   ASSERT_EQ(a.outcome, ParsedArgs::kRun) << a.error;
   const FetchOptions& o = a.options;
@@ -54,6 +64,8 @@ TEST(ParseArgsTest, EveryFlagParses) {
   EXPECT_EQ(o.max_body_bytes, 99u);
   EXPECT_EQ(o.output, OutputMode::kJsonl);
   EXPECT_EQ(o.urls, std::vector<std::string>{"-weird"});
+  EXPECT_EQ(o.cacert, ca);
+  unlink(ca);
 }
 
 TEST(ParseArgsTest, DataMakesItAPostUnlessAMethodIsGiven) {
@@ -85,6 +97,15 @@ TEST(ParseArgsTest, UsageErrors) {
       {"--concurrency"},
       {"--demo", "http://a/"},
       {"--output=body", "--output_dir=/tmp", "http://a/"},
+      // From the audit: each was accepted (or failed later, per URL or with exit 1).
+      {"--cacert=/nonexistent/ca.pem", "http://a/"},
+      {"--cacert=/", "http://a/"},
+      {"--input="},
+      {"--output_dir=/nonexistent/deep/dir", "http://a/"},
+      // ... and these printed more than one line.
+      {"--output=a\nb", "http://a/"},
+      {"--bogus\nflag", "http://a/"},
+      {"--header=X: a\r\nInjected: b", "http://a/"},
   };
   for (const auto& args : kBad) {
     ParsedArgs a = Parse(args);
