@@ -2,6 +2,8 @@
 // (issue 12, DESIGN.md "The fetch command"): the built binary, run as a user runs it, against
 // in-process fake servers on loopback.
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -178,6 +181,122 @@ TEST_F(FetchAuditTest, MoreUsageErrorsExit2WithOneLineAndAPointerToHelp) {
     EXPECT_THAT(r.err, HasSubstr("--help")) << args[0];
   }
   EXPECT_EQ(server_->requests(), 0);
+}
+
+// Runs fetch with stdout and stderr on one pseudo-terminal (as `tools/bazel run //cmd:fetch`
+// in a terminal does) and returns everything the terminal received.
+// `on_output` sees the bytes so far after each read.
+std::string RunOnATerminal(std::vector<std::string> args,
+                           const std::function<void(const std::string&)>& on_output) {
+  args.insert(args.begin(), g_fetch_path);
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int master = -1;
+  winsize ws{};
+  ws.ws_col = 200;
+  ws.ws_row = 50;
+  const pid_t pid = forkpty(&master, nullptr, nullptr, &ws);
+  if (pid == 0) {
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  EXPECT_GT(pid, 0);
+  if (pid <= 0) return "";
+  std::string seen;
+  char buf[4096];
+  for (;;) {
+    pollfd pfd = {master, POLLIN, 0};
+    if (poll(&pfd, 1, 200) == 0) {
+      on_output(seen);  // also on silence
+      continue;
+    }
+    ssize_t n = read(master, buf, sizeof(buf));
+    if (n > 0) {
+      seen.append(buf, static_cast<size_t>(n));
+      on_output(seen);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;  // EIO once the child is gone
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(master);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << seen;
+  return seen;
+}
+
+// What a terminal shows: applies "\r" (column 0), ESC[K (erase to the end of the line) and
+// newlines to the bytes it received; returns the finished lines.
+std::vector<std::string> TerminalLines(const std::string& bytes) {
+  std::vector<std::string> lines;
+  std::string line;
+  size_t col = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if (c == '\r') {
+      col = 0;
+    } else if (c == '\n') {
+      lines.push_back(line);
+      line.clear();
+      col = 0;
+    } else if (c == '\x1b' && bytes.compare(i, 3, "\x1b[K") == 0) {
+      line.resize(std::min(line.size(), col));
+      i += 2;
+    } else {
+      if (col < line.size()) {
+        line[col] = c;
+      } else {
+        line.push_back(c);
+      }
+      ++col;
+    }
+  }
+  if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+// Contract: a progress bar on stderr when it is a terminal; one summary line per URL. When
+// stdout is that terminal too (the README's first command, `tools/bazel run //cmd:fetch`),
+// summary lines were written right after the bar, so the terminal showed
+// "[####......] 20/?  66/s  250 B200        13 B    201 ms  http://..." — the bar is now erased
+// before each line and redrawn after. Also: the total shows once the input has been read.
+TEST_F(FetchAuditTest, ProgressBarNeverRunsIntoSummaryLinesOnATerminal) {
+  server_->RoutePrefix("/slow/", HttpResponse::Text(200, "slow page")
+                                     .WithDelayBeforeHead(absl::Milliseconds(40)));
+  char list_path[] = "/tmp/corio_fetch_list_XXXXXX";
+  const int fd = mkstemp(list_path);
+  ASSERT_GE(fd, 0);
+  // The last URL waits at the server until the bar has shown the total (59 + 1).
+  std::shared_ptr<corio::testing::HttpGate> gate = corio::testing::HttpGate::Create();
+  server_->Route("/slow/last", HttpResponse::Text(200, "last").WithGate(gate));
+  std::string list;
+  for (int i = 0; i < 59; ++i) list += server_->url(absl::StrCat("/slow/", i)) + "\n";
+  list += server_->url("/slow/last") + "\n";
+  ASSERT_EQ(write(fd, list.data(), list.size()), static_cast<ssize_t>(list.size()));
+  close(fd);
+  bool total_shown = false;
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);  // then a failure, not a hang
+  const std::string seen = RunOnATerminal(
+      {absl::StrCat("--input=", list_path), "--concurrency=3"}, [&](const std::string& so_far) {
+        if (so_far.find("59/60") != std::string::npos) {
+          total_shown = true;
+          gate->Open();
+        }
+        if (absl::Now() > give_up) gate->Open();
+      });
+  gate->Open();
+  unlink(list_path);
+  EXPECT_TRUE(total_shown) << "the total never showed in the bar";
+  ASSERT_NE(seen.find("\x1b[K"), std::string::npos) << "no progress bar was drawn: " << seen;
+  int summary_lines = 0;
+  for (const std::string& line : TerminalLines(seen)) {
+    if (line.find("/slow/") == std::string::npos) continue;
+    ++summary_lines;
+    EXPECT_EQ(line.rfind("200 ", 0), 0u) << "a summary line does not start its line: " << line;
+  }
+  EXPECT_EQ(summary_lines, 60);
 }
 
 }  // namespace

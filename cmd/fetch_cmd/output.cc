@@ -70,7 +70,31 @@ bool Output::WaitWritableLocked(int fd) {
   }
 }
 
+void Output::DrawProgress(const std::string& line) {
+  std::lock_guard<std::mutex> lock(mu_);
+  WriteRawLocked(absl::StrCat("\r", line, "\x1b[K"), err_fd_);
+  progress_shown_ = true;
+}
+
+void Output::ClearProgress() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ClearProgressLocked();
+}
+
+void Output::ClearProgressLocked() {
+  if (!progress_shown_) return;
+  progress_shown_ = false;
+  WriteRawLocked("\r\x1b[K", err_fd_);
+}
+
 void Output::WriteLocked(const std::string& data, int fd) {
+  // The bar is on a terminal: erase it before a line goes to that terminal (stderr) or to a
+  // stdout that is a terminal too, or the line would start where the bar ends.
+  if (progress_shown_ && (fd == err_fd_ || out_is_tty_)) ClearProgressLocked();
+  WriteRawLocked(data, fd);
+}
+
+void Output::WriteRawLocked(const std::string& data, int fd) {
   if (!write_error_.ok()) return;
   // Pipes, terminals and sockets: wait for room (interruptibly), then write at most PIPE_BUF,
   // which a writable pipe takes without blocking. Regular files never block.

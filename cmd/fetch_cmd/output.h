@@ -58,6 +58,12 @@ class Output {
   // The run's total line: on stdout after the summary lines, on stderr in the other modes
   // (stdout holds only JSON lines or bodies there).
   void WriteTotal(const std::string& line);
+  // The progress bar (terminals only): draws `line` on the stderr fd in place ("\r", the line,
+  // erase to the end). Output erases it before it writes anything else to a terminal — a summary
+  // line on a stdout that is a terminal too, an error on stderr — so lines never run into the
+  // bar; the next DrawProgress draws it again. ClearProgress erases it for good.
+  void DrawProgress(const std::string& line);
+  void ClearProgress();
   // The run is being interrupted: writes that block give up after kInterruptGrace. Any
   // thread, never blocks (not even on a write in progress); idempotent.
   void Interrupt();
@@ -68,6 +74,8 @@ class Output {
 
  private:
   void WriteLocked(const std::string& data, int fd) /* requires mu_ */;
+  void WriteRawLocked(const std::string& data, int fd) /* requires mu_ */;
+  void ClearProgressLocked() /* requires mu_ */;
   // Waits until `fd` takes bytes; false when interrupted and the grace ran out.
   bool WaitWritableLocked(int fd) /* requires mu_ */;
   void FlushLocked() /* requires mu_ */;
@@ -91,6 +99,7 @@ class Output {
   std::map<uint64_t, FetchResult> waiting_  /* guarded by mu_ */;  // kBody: ahead of their turn
   absl::Status write_error_  /* guarded by mu_ */;
   std::optional<absl::Time> give_up_at_  /* guarded by mu_ */;  // after Interrupt()
+  bool progress_shown_ /* guarded by mu_ */ = false;
 };
 
 }  // namespace corio::fetch_cmd

@@ -131,6 +131,8 @@ struct State {
   int wake_fd = -1;  // eventfd: a loop finished
   std::atomic<int> loops_done{0};
   std::atomic<bool> interrupted{false};
+  // The number of URLs once the whole input has been read (-1 before), for the progress bar.
+  std::atomic<int64_t> input_total{-1};
 };
 }  // namespace runner_internal
 
@@ -341,6 +343,9 @@ void ReadInput(Shared* s) {
       (void)best->queue.TryPut(std::move(it));
     });
   }
+  if (s->input->status().ok() && !s->interrupted.load()) {
+    s->input_total.store(static_cast<int64_t>(s->input->count()));
+  }
   for (auto& c : s->loops) {
     LoopCtx* ctx = c.get();
     ctx->loop->CallSoonThreadSafe([ctx] { ctx->queue.Close(); });
@@ -475,7 +480,6 @@ int Runner::Run() {
 
   const bool progress = s.env.progress;
   const int width = progress ? TerminalWidth(err_fd) : 80;
-  bool progress_drawn = false;
   while (s.loops_done.load() < static_cast<int>(s.loops.size())) {
     pollfd fds[1] = {{s.wake_fd, POLLIN, 0}};
     int r = poll(fds, 1, 100);
@@ -498,9 +502,10 @@ int Runner::Run() {
       snap.failed = t.failed;
       snap.bytes = t.bytes;
       snap.total = s.env.known_total;
+      const int64_t read_total = s.input_total.load();
+      if (!snap.total && read_total >= 0) snap.total = static_cast<uint64_t>(read_total);
       snap.elapsed = absl::Now() - start;
-      WriteAllFd(err_fd, absl::StrCat("\r", ProgressLine(snap, width - 1), "\x1b[K"));
-      progress_drawn = true;
+      s.output.DrawProgress(ProgressLine(snap, width - 1));
     }
   }
   const absl::Duration wall = absl::Now() - start;
@@ -513,7 +518,7 @@ int Runner::Run() {
   s.group.reset();
   s.loops.clear();
 
-  if (progress_drawn) WriteAllFd(err_fd, "\r\x1b[K");
+  s.output.ClearProgress();
   if (o.output == OutputMode::kBody) s.output.FlushWaiting();
   s.output.Flush();
   const Totals totals = s.output.totals();

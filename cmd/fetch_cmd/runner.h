@@ -39,7 +39,8 @@ struct State;
 
 struct RunnerEnv {
   int err_fd = 2;
-  // Draw a progress bar on err_fd (the caller decides: a terminal and a long list).
+  // Draw a progress bar, through Output on its stderr fd (the caller decides: a terminal and a
+  // long list).
   bool progress = false;
   // Applied to every loop's ClientOptions after the flags (the demo trusts its own CA).
   std::function<void(http::ClientOptions&)> customize_client;
