@@ -165,12 +165,8 @@ TEST_F(FetchAuditTest, OutputDirNeverWritesThroughPlantedLinks) {
 TEST_F(FetchAuditTest, MoreUsageErrorsExit2WithOneLineAndAPointerToHelp) {
   const std::string url = server_->url("/p/1");
   const std::vector<std::vector<std::string>> kBad = {
-      {"--cacert=/nonexistent/ca.pem", url},
-      {"--cacert=/", url},
-      {"--input="},
-      {"--output_dir=/nonexistent/deep/dir", url},
-      {"--output=a\nb", url},
-      {"--no-such\nflag", url},
+      {"--cacert=/nonexistent/ca.pem", url},       {"--cacert=/", url},    {"--input="},
+      {"--output_dir=/nonexistent/deep/dir", url}, {"--output=a\nb", url}, {"--no-such\nflag", url},
   };
   for (const auto& args : kBad) {
     Subprocess::Result r = RunFetch(args);
@@ -263,8 +259,8 @@ std::vector<std::string> TerminalLines(const std::string& bytes) {
 // "[####......] 20/?  66/s  250 B200        13 B    201 ms  http://..." — the bar is now erased
 // before each line and redrawn after. Also: the total shows once the input has been read.
 TEST_F(FetchAuditTest, ProgressBarNeverRunsIntoSummaryLinesOnATerminal) {
-  server_->RoutePrefix("/slow/", HttpResponse::Text(200, "slow page")
-                                     .WithDelayBeforeHead(absl::Milliseconds(40)));
+  server_->RoutePrefix(
+      "/slow/", HttpResponse::Text(200, "slow page").WithDelayBeforeHead(absl::Milliseconds(40)));
   char list_path[] = "/tmp/corio_fetch_list_XXXXXX";
   const int fd = mkstemp(list_path);
   ASSERT_GE(fd, 0);
@@ -278,14 +274,14 @@ TEST_F(FetchAuditTest, ProgressBarNeverRunsIntoSummaryLinesOnATerminal) {
   close(fd);
   bool total_shown = false;
   const absl::Time give_up = absl::Now() + absl::Seconds(30);  // then a failure, not a hang
-  const std::string seen = RunOnATerminal(
-      {absl::StrCat("--input=", list_path), "--concurrency=3"}, [&](const std::string& so_far) {
-        if (so_far.find("59/60") != std::string::npos) {
-          total_shown = true;
-          gate->Open();
-        }
-        if (absl::Now() > give_up) gate->Open();
-      });
+  const std::string seen = RunOnATerminal({absl::StrCat("--input=", list_path), "--concurrency=3"},
+                                          [&](const std::string& so_far) {
+                                            if (so_far.find("59/60") != std::string::npos) {
+                                              total_shown = true;
+                                              gate->Open();
+                                            }
+                                            if (absl::Now() > give_up) gate->Open();
+                                          });
   gate->Open();
   unlink(list_path);
   EXPECT_TRUE(total_shown) << "the total never showed in the bar";
@@ -297,6 +293,43 @@ TEST_F(FetchAuditTest, ProgressBarNeverRunsIntoSummaryLinesOnATerminal) {
     EXPECT_EQ(line.rfind("200 ", 0), 0u) << "a summary line does not start its line: " << line;
   }
   EXPECT_EQ(summary_lines, 60);
+}
+
+// The result of a body that fails after the head (cut short, corrupt gzip, over
+// --max_body_bytes) carries the response's status and final URL beside the error (result.h:
+// "a response may still have started: then `status` is set too, e.g. a body cut short") — in
+// every output mode. Before the fix the default modes (summary, jsonl) read the body inside
+// Send and lost the response: "status":null,"final_url":null, while --output_dir said 200.
+TEST_F(FetchAuditTest, BodyFailureKeepsTheStatusInEveryMode) {
+  server_->Route("/cut", HttpResponse::Text(200, std::string(1000, 'c'))
+                             .WithFault(HttpResponse::Fault::kCloseAfterBodyBytes, 100));
+  // Large and chunked: no Content-Length to refuse up front, and too big to come with the
+  // head: the limit hits while the body is read.
+  server_->Route("/big",
+                 HttpResponse::Text(200, std::string(400000, 'b')).WithChunks({1000, 1000}));
+  const std::string cut = server_->url("/cut");
+  const std::string big = server_->url("/big");
+  char tmpl[] = "/tmp/corio_fetch_bodyfail_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  for (const bool to_dir : {false, true}) {
+    std::vector<std::string> args = {"--output=jsonl", "--max_body_bytes=100000", cut, big};
+    if (to_dir) args.push_back(absl::StrCat("--output_dir=", tmpl, "/out"));
+    Subprocess::Result r = RunFetch(args);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    std::map<std::string, JsonObject> by_url;
+    for (JsonObject& o : ParseJsonLines(r.out)) by_url[o["url"].str] = o;
+    ASSERT_EQ(by_url.size(), 2u) << r.out;
+    for (const auto& [url, code] :
+         {std::pair<std::string, std::string>(cut, "UNAVAILABLE"),
+          std::pair<std::string, std::string>(big, "RESOURCE_EXHAUSTED")}) {
+      JsonObject& o = by_url[url];
+      EXPECT_EQ(o["error_code"].str, code) << r.out;
+      EXPECT_EQ(o["status"].number, 200) << "to_dir " << to_dir << ": " << r.out;
+      EXPECT_EQ(o["final_url"].str, url) << "to_dir " << to_dir << ": " << r.out;
+    }
+  }
+  std::string cleanup = absl::StrCat("rm -rf ", tmpl);
+  EXPECT_EQ(std::system(cleanup.c_str()), 0);
 }
 
 }  // namespace

@@ -234,7 +234,10 @@ Task<void> Fetch(const Shared& s, http::Client& client, FetchResult& r) {
   req.max_body_bytes = o.max_body_bytes;
   const bool to_file = s.dir_fd >= 0;
   const bool want_body = o.output == OutputMode::kBody;
-  req.body_mode = (to_file || want_body) ? http::BodyMode::kStream : http::BodyMode::kDiscard;
+  // Streamed in every mode (and drained here when nobody wants the bytes), so that a body that
+  // fails after the head — cut short, corrupt, too large — still reports the response's status
+  // and final URL beside the error, whatever the output mode.
+  req.body_mode = http::BodyMode::kStream;
   absl::StatusOr<http::Response> resp = co_await client.Send(std::move(req));
   if (!resp.ok()) {
     r.error = resp.status();
@@ -253,6 +256,8 @@ Task<void> Fetch(const Shared& s, http::Client& client, FetchResult& r) {
     } else {
       r.error = text.status();
     }
+  } else {
+    r.error = co_await resp->Discard();
   }
   r.bytes = resp->body_bytes();
 }
