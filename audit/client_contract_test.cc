@@ -32,6 +32,7 @@
 #include "testing/run_task.h"
 #include "testing/status_matchers.h"
 #include "testing/tcp_blackhole.h"
+#include "testing/tcp_server.h"
 #include "testing/tls_certs.h"
 
 namespace corio::http {
@@ -886,6 +887,50 @@ Task<void> RetryAfterDate() {
 
 TEST_F(ClientContractTest, RetryAfterHttpDateIsHonoured) {
   CORIO_EXPECT_OK(RunTask(RetryAfterDate()));
+}
+
+// The connect timeout covers the TLS handshake: a peer that accepts TCP and never answers the
+// ClientHello ends in DEADLINE_EXCEEDED naming the connect timeout, not in a hang until the
+// total timeout.
+Task<void> TlsHandshakeUnderTheConnectTimeout() {
+  auto silent =
+      corio::testing::FakeTcpServer::Start(corio::testing::FakeTcpServer::Behavior::kStall).value();
+  ClientOptions options;
+  options.connect_timeout = absl::Seconds(2);
+  options.total_timeout = absl::Seconds(60);
+  options.read_timeout = absl::Seconds(60);
+  Client client(options);
+  const std::string url = absl::StrCat("https://", silent->address().ToString(), "/");
+  const absl::Time start = EventLoop::Current()->Now();
+  absl::StatusOr<Response> r = co_await client.Get(url);
+  EXPECT_THAT(r.status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("connect timeout 2s")));
+  EXPECT_LT(EventLoop::Current()->Now() - start, absl::Seconds(10));
+}
+
+TEST_F(ClientContractTest, ConnectTimeoutCoversTheTlsHandshake) {
+  CORIO_EXPECT_OK(RunTask(TlsHandshakeUnderTheConnectTimeout()));
+}
+
+// Post(url, body, content_type): the body with its length and the given Content-Type.
+Task<void> PostSendsBodyAndContentType() {
+  auto server = StartServer();
+  server->Route("/echo", corio::testing::EchoResponse);
+  Client client;
+  absl::StatusOr<Response> r =
+      co_await client.Post(server->url("/echo"), R"({"a":1})", "application/json");
+  EXPECT_TRUE(r.ok()) << r.status();
+  std::vector<HttpRequest> log = server->received_requests();
+  EXPECT_EQ(log.size(), 1u);
+  if (log.empty()) co_return;
+  EXPECT_EQ(log[0].method, "POST");
+  EXPECT_EQ(log[0].body, R"({"a":1})");
+  EXPECT_EQ(log[0].Header("Content-Type"), "application/json");
+  EXPECT_EQ(log[0].Header("Content-Length"), "7");
+}
+
+TEST_F(ClientContractTest, PostSendsTheBodyAndItsContentType) {
+  CORIO_EXPECT_OK(RunTask(PostSendsBodyAndContentType()));
 }
 
 }  // namespace
