@@ -25,8 +25,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "cmd/fetch_cmd/body_file.h"
 #include "cmd/fetch_cmd/fetcher.h"
-#include "cmd/fetch_cmd/file_names.h"
 #include "cmd/fetch_cmd/format.h"
 #include "cmd/fetch_cmd/progress.h"
 #include "loop/event_loop.h"
@@ -127,7 +127,7 @@ struct State {
   std::unique_ptr<LoopGroup> group;
   std::vector<std::unique_ptr<LoopCtx>> loops;
   std::shared_ptr<http::SharedLimits> limits;
-  int dir_fd = -1;
+  std::unique_ptr<BodyFiles> body_files;  // --output_dir
   int wake_fd = -1;  // eventfd: a loop finished
   std::atomic<int> loops_done{0};
   std::atomic<bool> interrupted{false};
@@ -168,24 +168,14 @@ http::ClientOptions MakeClientOptions(const Shared& s) {
   return c;
 }
 
-// Streams the body into its own file in --output_dir. It is written under a temporary name
-// (".NAME.part", created afresh: O_EXCL | O_NOFOLLOW) and renamed over NAME at the end, so
-// nothing already in the directory — a symlink or a hard link planted under NAME pointing
-// outside, a stale file — is ever written through. On failure the partial file is removed.
+// Streams the body into its own file in --output_dir through BodyFiles (body_file.h): a fresh
+// temporary file renamed over the final name when complete, so a symlink or hard link planted
+// under that name is replaced, never written through, and a failed body leaves nothing behind.
 Task<absl::Status> WriteBodyToFile(const Shared& s, http::Response& resp, FetchResult& r) {
-  std::string name = FileNameFor(r.index, r.url);
-  const std::string part = absl::StrCat(".", name, ".part");
-  auto io_error = [&](absl::string_view what, const std::string& file) {
-    return absl::UnavailableError(
-        absl::StrCat(what, " ", s.options.output_dir, "/", file, ": ", std::strerror(errno)));
-  };
-  unlinkat(s.dir_fd, part.c_str(), 0);  // a leftover of an interrupted run (or a planted link)
-  int fd =
-      openat(s.dir_fd, part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    absl::Status st = io_error("write", part);
+  absl::StatusOr<BodyFile> file = s.body_files->Start(r.index, r.url);
+  if (!file.ok()) {
     resp.Close();
-    co_return st;
+    co_return file.status();
   }
   std::vector<char> buf(64 * 1024);
   absl::Status st;
@@ -196,31 +186,20 @@ Task<absl::Status> WriteBodyToFile(const Shared& s, http::Response& resp, FetchR
       break;
     }
     if (*n == 0) break;
-    size_t off = 0;
-    while (off < *n) {
-      ssize_t w = write(fd, buf.data() + off, *n - off);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) {
-        st = io_error("write", part);
-        break;
-      }
-      off += static_cast<size_t>(w);
-    }
+    st = file->Write(absl::string_view(buf.data(), *n));
     if (!st.ok()) {
       resp.Close();
       break;
     }
   }
-  if (close(fd) != 0 && st.ok()) st = io_error("write", part);
-  if (st.ok() && renameat(s.dir_fd, part.c_str(), s.dir_fd, name.c_str()) != 0) {
-    st = io_error("rename to", name);
+  if (!st.ok()) {
+    file->Abort();
+    co_return st;
   }
-  if (st.ok()) {
-    r.file = std::move(name);
-  } else {
-    unlinkat(s.dir_fd, part.c_str(), 0);
-  }
-  co_return st;
+  absl::StatusOr<std::string> name = file->Commit();
+  if (!name.ok()) co_return name.status();
+  r.file = std::move(*name);
+  co_return absl::OkStatus();
 }
 
 Task<void> Fetch(const Shared& s, http::Client& client, FetchResult& r) {
@@ -232,7 +211,7 @@ Task<void> Fetch(const Shared& s, http::Client& client, FetchResult& r) {
   if (o.data) req.body = *o.data;
   req.timeout = o.timeout;
   req.max_body_bytes = o.max_body_bytes;
-  const bool to_file = s.dir_fd >= 0;
+  const bool to_file = s.body_files != nullptr;
   const bool want_body = o.output == OutputMode::kBody;
   // Streamed in every mode (and drained here when nobody wants the bytes), so that a body that
   // fails after the head — cut short, corrupt, too large — still reports the response's status
@@ -365,7 +344,6 @@ Runner::Runner(FetchOptions options, std::unique_ptr<UrlInput> input, Output& ou
                                        std::move(env))) {}
 
 Runner::~Runner() {
-  if (shared_->dir_fd >= 0) close(shared_->dir_fd);
   if (shared_->wake_fd >= 0) close(shared_->wake_fd);
 }
 
@@ -379,11 +357,9 @@ int Runner::Run() {
   };
 
   if (!o.output_dir.empty()) {
-    if (mkdir(o.output_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-      return fail(ErrnoError(absl::StrCat("--output_dir=", o.output_dir)));
-    }
-    s.dir_fd = open(o.output_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (s.dir_fd < 0) return fail(ErrnoError(absl::StrCat("--output_dir=", o.output_dir)));
+    absl::StatusOr<std::unique_ptr<BodyFiles>> dir = BodyFiles::Open(o.output_dir);
+    if (!dir.ok()) return fail(dir.status());
+    s.body_files = std::move(*dir);
   }
   s.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (s.wake_fd < 0) return fail(ErrnoError("eventfd"));
