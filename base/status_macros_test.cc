@@ -4,7 +4,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "base/check.h"
 #include "gtest/gtest.h"
 
 namespace corio {
@@ -50,10 +49,6 @@ TEST(StatusMacrosTest, EvaluatesTheExpressionOnce) {
   };
   EXPECT_TRUE(g().ok());
   EXPECT_EQ(calls, 1);
-}
-
-TEST(CheckDeathTest, FailedCheckAbortsWithTheCondition) {
-  EXPECT_DEATH({ CORIO_CHECK_MSG(1 + 1 == 3, "arithmetic"); }, "CHECK failed: 1 \\+ 1 == 3: arithmetic");
 }
 
 }  // namespace

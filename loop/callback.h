@@ -26,6 +26,7 @@
 #include <typeinfo>
 #include <utility>
 
+#include "base/config.h"  // first: a clear error below C++20
 #include "loop/resume.h"
 
 namespace corio {
@@ -37,8 +38,9 @@ class BasicCallback {
 
   BasicCallback() noexcept = default;
 
-  template <typename F, typename D = std::decay_t<F>,
-            typename = std::enable_if_t<!std::is_same_v<D, BasicCallback> && std::is_invocable_v<D&>>>
+  template <
+      typename F, typename D = std::decay_t<F>,
+      typename = std::enable_if_t<!std::is_same_v<D, BasicCallback> && std::is_invocable_v<D&>>>
   BasicCallback(F&& f) {  // NOLINT(google-explicit-constructor): used like std::function
     if constexpr (std::is_convertible_v<D, std::coroutine_handle<>>) {
       // Any coroutine handle type: stored as the type-erased handle.
@@ -89,13 +91,13 @@ class BasicCallback {
   };
 
   template <typename D>
-  static constexpr bool kInline = sizeof(D) <= kInlineSize &&
-                                  alignof(D) <= alignof(void*) &&
-                                  std::is_nothrow_move_constructible_v<D>;
+  static constexpr bool kInline =
+      sizeof(D) <= kInlineSize &&
+      alignof(D) <= alignof(void*) && std::is_nothrow_move_constructible_v<D>;
 
   template <typename D>
-  static constexpr bool kTrivial = kInline<D> && std::is_trivially_copyable_v<D> &&
-                                   std::is_trivially_destructible_v<D>;
+  static constexpr bool kTrivial =
+      kInline<D>&& std::is_trivially_copyable_v<D>&& std::is_trivially_destructible_v<D>;
 
   template <typename D>
   static const char* TypeNameOf() {

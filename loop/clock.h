@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "absl/time/time.h"
+#include "base/config.h"  // first: a clear error below C++20
 
 namespace corio {
 

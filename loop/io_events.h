@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "base/config.h"  // first: a clear error below C++20
+
 namespace corio::io {
 
 // Interest and readiness.

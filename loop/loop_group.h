@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "loop/callback.h"
 #include "loop/event_loop.h"
 

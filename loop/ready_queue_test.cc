@@ -19,7 +19,8 @@ TEST(ReadyQueueTest, FifoAcrossGrowthWithMixedCallables) {
     for (int i = 0; i < 300; ++i) {
       const int id = next++;
       if (id % 3 == 0) {
-        q.Push(Callback([&order, id, pad] { order.push_back(id + static_cast<int>(pad.size()) * 0); }));
+        q.Push(Callback(
+            [&order, id, pad] { order.push_back(id + static_cast<int>(pad.size()) * 0); }));
       } else {
         q.Push(Callback([&order, id] { order.push_back(id); }));
       }

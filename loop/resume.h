@@ -20,6 +20,8 @@
 
 #include <coroutine>
 
+#include "base/config.h"  // first: a clear error below C++20
+
 namespace corio {
 
 namespace loop_internal {

@@ -25,7 +25,8 @@ void CheckAgainstModel(int64_t resolution, int64_t max_delay, uint32_t seed) {
     if (op < 5) {
       const int64_t deadline = now + static_cast<int64_t>(rng() % max_delay);
       const int id = seq++;
-      TimerWheel::Id tid = wheel.Add(deadline, TimerCallback([&popped, id] { popped.push_back(id); }));
+      TimerWheel::Id tid =
+          wheel.Add(deadline, TimerCallback([&popped, id] { popped.push_back(id); }));
       model[{tick_of(deadline), id}] = id;
       live.push_back({tid, {tick_of(deadline), id}});
     } else if (op < 8 && !live.empty()) {

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "tasks/mutex.h"
 #include "tasks/task.h"
 #include "tasks/waiter.h"

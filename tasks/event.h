@@ -16,6 +16,7 @@
 #include <coroutine>
 
 #include "absl/status/status.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "tasks/waiter.h"
 
 namespace corio {

@@ -1,13 +1,15 @@
 // Coroutine frame allocation for corio tasks: per-thread free lists in 16-byte size classes
-// matching glibc's chunk sizes (up to 1 KiB), bounded, in front of malloc. A task's frame is freed where it finishes,
-// usually on the thread that allocated it, so spawning and finishing tasks in a loop reuses
-// warm frames instead of going through malloc.
+// matching glibc's chunk sizes (up to 1 KiB), bounded, in front of malloc. A task's frame is freed
+// where it finishes, usually on the thread that allocated it, so spawning and finishing tasks in a
+// loop reuses warm frames instead of going through malloc.
 //
 // Threading: lock-free per thread; a frame may be freed on any thread.
 #ifndef CORIO_TASKS_FRAME_ALLOCATOR_H_
 #define CORIO_TASKS_FRAME_ALLOCATOR_H_
 
 #include <cstddef>
+
+#include "base/config.h"  // first: a clear error below C++20
 
 namespace corio::tasks_internal {
 

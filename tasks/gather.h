@@ -27,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "tasks/child_group.h"
 #include "tasks/spawn.h"
 #include "tasks/task.h"
@@ -90,7 +91,9 @@ Task<absl::StatusOr<std::tuple<ValueOfT<T>...>>> Gather(Task<T>... tasks) {
   if (exception) std::rethrow_exception(exception);
   if (!failure.ok()) co_return failure;
   co_return std::apply(
-      [](auto... h) { return std::tuple<ValueOfT<T>...>(tasks_internal::TakeValueOf(h.promise())...); },
+      [](auto... h) {
+        return std::tuple<ValueOfT<T>...>(tasks_internal::TakeValueOf(h.promise())...);
+      },
       children);
 }
 

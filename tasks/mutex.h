@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/check.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "tasks/waiter.h"
 
 namespace corio {

@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "tasks/waiter.h"
 
 namespace corio {

@@ -13,6 +13,7 @@
 
 #include <utility>
 
+#include "base/config.h"  // first: a clear error below C++20
 #include "tasks/child_group.h"
 #include "tasks/spawn.h"
 #include "tasks/task.h"

@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "base/check.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "loop/event_loop.h"
 #include "tasks/task.h"
 

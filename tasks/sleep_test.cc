@@ -2,9 +2,9 @@
 
 #include <vector>
 
+#include "base/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "base/status_macros.h"
 #include "tasks/run.h"
 #include "tasks/spawn.h"
 #include "testing/run_task.h"

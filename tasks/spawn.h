@@ -35,6 +35,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/check.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "loop/event_loop.h"
 #include "tasks/task.h"
 

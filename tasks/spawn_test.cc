@@ -5,10 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "base/status_macros.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "base/status_macros.h"
-#include "tasks/event.h"
 #include "tasks/run.h"
 #include "tasks/sleep.h"
 #include "testing/run_task.h"
@@ -50,13 +49,11 @@ TEST(SpawnTest, ResultTypesMapToStatusValues) {
   auto main = []() -> Task<absl::Status> {
     absl::StatusOr<int> a = co_await Spawn(Value(1));  // int -> StatusOr<int>
     EXPECT_THAT(a, IsOkAndHolds(1));
-    absl::Status b = co_await Spawn([]() -> Task<absl::Status> {
-      co_return absl::NotFoundError("nope");
-    }());
+    absl::Status b =
+        co_await Spawn([]() -> Task<absl::Status> { co_return absl::NotFoundError("nope"); }());
     EXPECT_THAT(b, StatusIs(absl::StatusCode::kNotFound));
-    absl::StatusOr<std::string> c = co_await Spawn([]() -> Task<absl::StatusOr<std::string>> {
-      co_return std::string("x");
-    }());
+    absl::StatusOr<std::string> c =
+        co_await Spawn([]() -> Task<absl::StatusOr<std::string>> { co_return std::string("x"); }());
     EXPECT_THAT(c, IsOkAndHolds("x"));
     co_return absl::OkStatus();
   };
@@ -75,7 +72,8 @@ TEST(SpawnTest, CancelledBeforeItStartsTheBodyNeverRuns) {
     absl::StatusOr<int> r = co_await std::move(h);
     co_return r.status();
   };
-  EXPECT_THAT(RunTask(main()), StatusIs(absl::StatusCode::kCancelled, HasSubstr("before it started")));
+  EXPECT_THAT(RunTask(main()),
+              StatusIs(absl::StatusCode::kCancelled, HasSubstr("before it started")));
   EXPECT_FALSE(ran);
 }
 
@@ -160,60 +158,6 @@ TEST(SpawnTest, DetachedFailuresAreReportedButCancellationIsNot) {
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_THAT(errors[0], StatusIs(absl::StatusCode::kInternal, "lost"));
   EXPECT_THAT(errors[1], StatusIs(absl::StatusCode::kUnknown, HasSubstr("logic_error: escaped")));
-}
-
-Task<void> HoldForever(std::shared_ptr<int> token) {
-  while (true) {
-    absl::Status slept = co_await Sleep(absl::Hours(24));
-    if (!slept.ok()) co_return;
-  }
-}
-
-TEST(RunTest, CancelsAndDrainsTasksLeftRunningAndFreesThem) {
-  auto token = std::make_shared<int>(0);
-  std::weak_ptr<int> weak = token;
-  auto main = [](std::shared_ptr<int> token) -> Task<int> {
-    for (int i = 0; i < 10; ++i) Spawn(HoldForever(token)).Detach();
-    JoinHandle<void> kept = Spawn(HoldForever(token));  // not awaited: detached at scope end
-    co_return 3;
-  };
-  EXPECT_THAT(RunTask(main(std::move(token))), IsOkAndHolds(3));
-  EXPECT_TRUE(weak.expired());
-}
-
-// A task left waiting on a primitive (not a timer) when the main task ends: Run cancels it
-// while its loop runs, so the waiter is rescheduled on that loop (it used to be cancelled
-// before the loop ran again, with no current loop to reschedule on: a null dereference).
-Task<void> WaitForever(std::shared_ptr<Event> event) {
-  absl::Status s = co_await event->Wait();
-  (void)s;
-}
-
-TEST(RunTest, CancelsTasksLeftWaitingOnAPrimitive) {
-  auto event = std::make_shared<Event>();
-  auto main = [](std::shared_ptr<Event> event) -> Task<int> {
-    Spawn(WaitForever(event)).Detach();
-    co_await Yield();  // let it start waiting
-    co_return 4;
-  };
-  EXPECT_THAT(RunTask(main(event)), IsOkAndHolds(4));
-}
-
-TEST(RunTest, RefusesToRunInsideARunningLoop) {
-  auto inner = []() -> Task<int> { co_return 1; };
-  auto main = [&]() -> Task<absl::Status> {
-    absl::StatusOr<int> r = corio::Run(inner());
-    co_return r.status();
-  };
-  EXPECT_THAT(RunTask(main()), StatusIs(absl::StatusCode::kFailedPrecondition));
-}
-
-TEST(RunTest, ExceptionsFromTheMainTaskPropagate) {
-  auto main = []() -> Task<int> {
-    throw std::out_of_range("main");
-    co_return 0;
-  };
-  EXPECT_THROW((void)RunTask(main()), std::out_of_range);
 }
 
 }  // namespace

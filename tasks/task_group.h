@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "tasks/child_group.h"
 #include "tasks/task.h"
 

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "base/config.h"  // first: a clear error below C++20
 
 namespace corio {
 

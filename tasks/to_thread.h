@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "base/check.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "loop/event_loop.h"
 #include "loop/resume.h"
 #include "tasks/task.h"

@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "base/check.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "loop/event_loop.h"
 #include "tasks/task.h"
 

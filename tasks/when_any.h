@@ -7,7 +7,8 @@
 //   // first.index: which task; first.result: its ResultOfT<T>
 //
 //   corio::AsCompleted<absl::StatusOr<Page>> pages(std::move(fetches));
-//   while (std::optional<corio::WhenAnyResult<absl::StatusOr<Page>>> next = co_await pages.Next()) {
+//   while (std::optional<corio::WhenAnyResult<absl::StatusOr<Page>>> next = co_await pages.Next())
+//   {
 //     Show(next->index, next->result);
 //   }
 //
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "base/check.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "tasks/child_group.h"
 #include "tasks/gather.h"
 #include "tasks/spawn.h"

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "base/check.h"
+#include "base/config.h"  // first: a clear error below C++20
 #include "loop/event_loop.h"
 #include "tasks/child_group.h"
 #include "tasks/spawn.h"
