@@ -34,6 +34,8 @@ assert svc["spec"]["clusterIP"] == "None", "the Service must be headless"
 dep = next(d for d in docs if d["kind"] == "Deployment")
 c = dep["spec"]["template"]["spec"]["containers"][0]
 assert c["readinessProbe"]["grpc"]["port"] == 50051, "readiness on the gRPC health service"
+assert c["readinessProbe"]["grpc"].get("service") == "corio.fetch.v1.FetchService", \
+    "readiness asks for the fetch service by name"
 assert dep["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] > 20
 PY
 fi

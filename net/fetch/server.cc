@@ -14,6 +14,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
+#include "net/fetch/health.pb.h"
 
 namespace corio::fetch {
 namespace {
@@ -101,6 +102,10 @@ absl::StatusOr<std::unique_ptr<FetchServer>> FetchServer::Start(FetchServerOptio
   // and server reflection.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // gRPC's health service does not use protobuf's descriptors, so nothing would pull
+  // health.proto's into the binary and reflection could list grpc.health.v1.Health but not
+  // describe it. Referencing a descriptor links (and registers) the file.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
 
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default, which lets a second server "bind" a port in use.
@@ -126,7 +131,10 @@ absl::StatusOr<std::unique_ptr<FetchServer>> FetchServer::Start(FetchServerOptio
   s->name_ = options.server_name;
   if (s->name_.empty()) s->name_ = DefaultName(options.listen_address, s->port_);
   s->service_->SetServerName(s->name_);
+  // Overall ("") and by name (Kubernetes probes and gRPC clients may name the service).
   s->server_->GetHealthCheckService()->SetServingStatus(true);
+  s->server_->GetHealthCheckService()->SetServingStatus(v1::FetchService::service_full_name(),
+                                                        true);
   return s;
 }
 

@@ -69,6 +69,10 @@ TEST_F(ServerTest, ServesFetchAndHealth) {
   grpc::Status s = Health(&h);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(h.status(), HealthCheckResponse::SERVING);
+  // By name too (Kubernetes' grpc probe with `service:`, gRPC's healthCheckConfig).
+  s = Health(&h, "corio.fetch.v1.FetchService");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(h.status(), HealthCheckResponse::SERVING);
   EXPECT_EQ(Health(&h, "no.such.Service").error_code(), grpc::StatusCode::NOT_FOUND);
   // Calls name the replica that served them.
   EXPECT_EQ(server_->name(), "127.0.0.1:" + std::to_string(server_->port()));

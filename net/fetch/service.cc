@@ -279,7 +279,7 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
 }  // namespace
 
 FetchServiceImpl::FetchServiceImpl(Dispatcher& dispatcher, FetchServiceOptions options)
-    : dispatcher_(dispatcher), options_(std::move(options)) {}
+    : dispatcher_(dispatcher), options_(std::move(options)), token_(options_.bearer_token) {}
 
 grpc::ServerUnaryReactor* FetchServiceImpl::Fetch(grpc::CallbackServerContext* context,
                                                   const v1::FetchRequest* request,
@@ -305,17 +305,11 @@ void FetchServiceImpl::NameServer(grpc::CallbackServerContext& context) const {
 }
 
 absl::Status FetchServiceImpl::Authenticate(const grpc::CallbackServerContext& context) const {
-  if (options_.bearer_token.empty()) return absl::OkStatus();
+  if (!token_.required()) return absl::OkStatus();
   const auto& md = context.client_metadata();
   auto it = md.find("authorization");
-  const std::string want = absl::StrCat("Bearer ", options_.bearer_token);
-  if (it == md.end()) {
-    return absl::UnauthenticatedError("missing authorization: Bearer token");
-  }
-  if (!ConstantTimeEquals(absl::string_view(it->second.data(), it->second.size()), want)) {
-    return absl::UnauthenticatedError("invalid bearer token");
-  }
-  return absl::OkStatus();
+  if (it == md.end()) return token_.Check(std::nullopt);
+  return token_.Check(absl::string_view(it->second.data(), it->second.size()));
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
@@ -326,19 +320,6 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-}
-
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
-  const size_t n = std::max(a.size(), b.size());
-  unsigned diff = a.size() != b.size() ? 1 : 0;
-  for (size_t i = 0; i < n; ++i) {
-    const unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
-    const unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
-    diff |= x ^ y;
-  }
-  // Keep the compiler from turning the loop into an early-exit compare.
-  volatile unsigned sink = diff;
-  return sink == 0;
 }
 
 absl::Time CallDeadline(const grpc::ServerContextBase& context) {

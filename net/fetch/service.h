@@ -23,8 +23,9 @@
 //   call's deadline. When the client cancels or its deadline passes (gRPC's OnCancel), the
 //   call is finished at once and its fetches are cancelled on their loops (their connections
 //   closed); their slots come back as each fetch ends.
-// - Auth: with a bearer token set, a call without `authorization: Bearer <token>` fails with
-//   UNAUTHENTICATED (the comparison takes the same time wherever the tokens differ).
+// - Auth: with a bearer token set, a call without `authorization: Bearer <token>` (the scheme
+//   in any case) fails with UNAUTHENTICATED; tokens are compared by their SHA-256 digests (see
+//   bearer_token.h).
 //
 // Threading: gRPC calls the handlers and reactions on its threads; results arrive on loop
 // threads. Each call's state is guarded by its own mutex, which is also held around the
@@ -46,6 +47,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "grpcpp/grpcpp.h"
+#include "net/fetch/bearer_token.h"
 #include "net/fetch/dispatcher.h"
 #include "net/fetch/fetch.grpc.pb.h"
 
@@ -86,6 +88,7 @@ class FetchServiceImpl final : public v1::FetchService::CallbackService {
  private:
   Dispatcher& dispatcher_;
   FetchServiceOptions options_;
+  BearerToken token_;
   std::unique_ptr<const std::string> late_name_;   // owns what late_name_ptr_ points to
   std::atomic<const std::string*> late_name_ptr_{nullptr};
 };
@@ -93,9 +96,6 @@ class FetchServiceImpl final : public v1::FetchService::CallbackService {
 // absl::Status <-> grpc::Status (the codes are the same numbers).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
-
-// Compares in time that depends only on the lengths, not on where the strings differ.
-bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 
 // The trailing metadata key that marks a failed fetch (as opposed to a failed call).
 inline constexpr char kFetchErrorTrailer[] = "corio-fetch-error";

@@ -272,6 +272,11 @@ TEST_F(ServiceTest, BearerTokenIsRequiredWhenSet) {
     EXPECT_TRUE(Fetch("http://ok.test/", &r, &ctx).ok());
   }
   {
+    grpc::ClientContext ctx;  // the scheme is case-insensitive (RFC 9110, 11.1)
+    ctx.AddMetadata("authorization", "bearer s3cret");
+    EXPECT_TRUE(Fetch("http://ok.test/", &r, &ctx).ok());
+  }
+  {
     std::vector<v1::FetchResponse> out;
     EXPECT_EQ(FetchMany(Many({"http://ok.test/"}), &out).error_code(),
               grpc::StatusCode::UNAUTHENTICATED);
@@ -280,7 +285,7 @@ TEST_F(ServiceTest, BearerTokenIsRequiredWhenSet) {
     EXPECT_TRUE(FetchMany(Many({"http://ok.test/"}), &out, &ctx).ok());
     EXPECT_EQ(out.size(), 1u);
   }
-  EXPECT_EQ(stats_->started(), 2);
+  EXPECT_EQ(stats_->started(), 3);
 }
 
 TEST_F(ServiceTest, ClientDeadlineCancelsTheFetch) {
