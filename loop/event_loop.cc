@@ -196,11 +196,24 @@ EventLoop* EventLoop::Current() { return tls_current; }
 
 // --- scheduling -----------------------------------------------------------------------------
 
-bool EventLoop::CallSoonThreadSafe(Callback cb) { return remote_->Post(std::move(cb)); }
+bool EventLoop::CallSoonThreadSafe(Callback cb) {
+  // The posted callback may stop the loop and let its thread destroy it before Post() returns
+  // (`CallSoonThreadSafe(stop); thread.join()`): the local reference keeps the shared part alive
+  // while Post() still touches it, and `this` is not touched after.
+  std::shared_ptr<loop_internal::RemoteState> remote = remote_;
+  return remote->Post(std::move(cb));
+}
 
 void EventLoop::Stop() {
+  if (IsInLoopThread()) {
+    stop_requested_.store(true, std::memory_order_seq_cst);
+    return;
+  }
+  // From another thread the loop may see the flag, return from Run() and be destroyed before
+  // the wake-up below: it goes through a reference that outlives the loop.
+  std::shared_ptr<loop_internal::RemoteState> remote = remote_;
   stop_requested_.store(true, std::memory_order_seq_cst);
-  if (!IsInLoopThread()) remote_->WakeIfParked();
+  remote->WakeIfParked();
 }
 
 void EventLoop::Close() {

@@ -324,6 +324,30 @@ TEST_P(EventLoopTest, StopFromAnotherThreadWakesASleepingLoop) {
   stopper.join();
 }
 
+// The loop's own thread destroys it as soon as Run() returns, which can be before the
+// posting thread's CallSoonThreadSafe() or Stop() has returned (a TSan/ASan failure before the
+// shared part was kept alive across the wake-up).
+TEST_P(EventLoopTest, ALoopMayBeDestroyedRightAfterAnotherThreadStopsIt) {
+  for (int round = 0; round < 200; ++round) {
+    std::atomic<EventLoop*> running{nullptr};
+    std::thread owner([&] {
+      std::unique_ptr<EventLoop> loop = NewLoop();
+      ASSERT_NE(loop, nullptr);
+      loop->CallSoon([&] { running.store(loop.get()); });
+      EXPECT_THAT(loop->Run(), IsOk());
+      loop.reset();  // at once, while the other thread may still be inside its call
+    });
+    EventLoop* loop = nullptr;
+    while ((loop = running.load()) == nullptr) std::this_thread::yield();
+    if (round % 2 == 0) {
+      loop->CallSoonThreadSafe([loop] { loop->Stop(); });
+    } else {
+      loop->Stop();
+    }
+    owner.join();
+  }
+}
+
 TEST_P(EventLoopTest, CallSoonThreadSafeWhileStoppedRunsOnTheNextRun) {
   std::unique_ptr<EventLoop> loop = NewLoop();
   int ran = 0;
