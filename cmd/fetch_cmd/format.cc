@@ -172,7 +172,9 @@ void Totals::Add(const FetchResult& r) {
   bytes += r.bytes;
   if (r.ok()) {
     ++ok;
-    if (r.status >= 100 && r.status < 600) ++by_class[r.status / 100];
+    // by_class[0]: statuses outside 1xx-5xx (a server may send 600-999), so the classes
+    // always add up to `ok`.
+    ++by_class[r.status >= 100 && r.status < 600 ? r.status / 100 : 0];
   } else {
     ++failed;
     ++failed_by_code[CodeName(r.error.code())];
@@ -186,6 +188,9 @@ std::string TotalLine(const Totals& t, absl::Duration wall, bool interrupted) {
   for (int c = 1; c <= 5; ++c) {
     if (t.by_class[c] == 0) continue;
     absl::StrAppend(&classes, classes.empty() ? " (" : ", ", t.by_class[c], " ", c, "xx");
+  }
+  if (t.by_class[0] > 0) {
+    absl::StrAppend(&classes, classes.empty() ? " (" : ", ", t.by_class[0], " other");
   }
   if (!classes.empty()) absl::StrAppend(&out, classes, ")");
   absl::StrAppend(&out, ", ", t.failed, " failed");

@@ -40,7 +40,7 @@ struct Totals {
   uint64_t failed = 0;
   uint64_t bytes = 0;
   std::map<std::string, uint64_t> failed_by_code;  // canonical code name -> count
-  uint64_t by_class[6] = {};                       // ok responses by status class (1xx..5xx)
+  uint64_t by_class[6] = {};  // ok responses by status class (1xx..5xx; [0]: any other)
   std::map<std::string, uint64_t> by_server;       // --server: results per fetch server
   void Add(const FetchResult& r);
 };

@@ -100,6 +100,18 @@ TEST(SummaryTest, LinesAndTotals) {
   EXPECT_THAT(TotalLine(t, absl::Seconds(2), true), ::testing::StartsWith("interrupted after 3"));
 }
 
+// The classes add up to the ok count even for statuses outside 1xx-5xx ("HTTP/1.1 999 Weird"
+// is a response): the audit saw "7 ok (5 2xx, 1 3xx)".
+TEST(SummaryTest, StatusClassesAddUpToOk) {
+  Totals t;
+  FetchResult r;
+  r.status = 200;
+  t.Add(r);
+  r.status = 999;
+  t.Add(r);
+  EXPECT_THAT(TotalLine(t, absl::Seconds(1), false), HasSubstr("2 ok (1 2xx, 1 other)"));
+}
+
 TEST(SummaryTest, TotalsNameTheServersThatAnswered) {
   Totals t;
   FetchResult r;
