@@ -933,5 +933,54 @@ TEST_F(ClientContractTest, PostSendsTheBodyAndItsContentType) {
   CORIO_EXPECT_OK(RunTask(PostSendsBodyAndContentType()));
 }
 
+// Idle connections: at most max_idle_per_host are kept, each for idle_timeout; they hold no
+// permit (limit 5 and 5 idle connections: a sixth request still runs).
+Task<void> IdleConnectionsBoundedAndExpire() {
+  auto server = StartServer();
+  std::shared_ptr<HttpGate> gate = HttpGate::Create();
+  server->RoutePrefix("/g/", HttpResponse::Text(200, "g").WithGate(gate));
+  server->Route("/ok", HttpResponse::Text(200, "ok"));
+  ClientOptions options;
+  options.limit = 5;
+  options.max_idle_per_host = 2;
+  options.idle_timeout = absl::Seconds(10);
+  Client client(options);
+  std::vector<Task<absl::StatusOr<Response>>> tasks;
+  for (int i = 0; i < 5; ++i) {
+    tasks.push_back(
+        SendMode(client, "GET", server->url(absl::StrCat("/g/", i)), BodyMode::kBuffer));
+  }
+  JoinHandle<std::vector<absl::StatusOr<Response>>> all = Spawn(GatherSettled(std::move(tasks)));
+  HttpGate* g = gate.get();
+  auto five_waiting = [g] { return g->waiting() == 5; };
+  bool held = co_await WaitFor(five_waiting);
+  EXPECT_TRUE(held);
+  gate->Open();
+  absl::StatusOr<std::vector<absl::StatusOr<Response>>> done = co_await std::move(all);
+  EXPECT_TRUE(done.ok());
+  EXPECT_EQ(server->stats().connections_accepted, 5);
+  EXPECT_EQ(client.stats().idle_connections, 2);
+  EXPECT_EQ(client.stats().active_connections, 0);
+  FakeHttpServer* s = server.get();
+  auto two_open = [s] { return s->stats().connections_open == 2; };
+  bool closed_extra = co_await WaitFor(two_open);
+  EXPECT_TRUE(closed_extra) << "connections beyond max_idle_per_host are closed";
+  // Past idle_timeout, the idle connections are not used again (they are swept on the pool's
+  // next activity) and end up closed.
+  (void)co_await Sleep(absl::Seconds(11));
+  absl::StatusOr<Response> again =
+      co_await SendMode(client, "GET", server->url("/ok"), BodyMode::kBuffer);
+  EXPECT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(server->stats().connections_accepted, 6);
+  EXPECT_EQ(client.stats().idle_connections, 1);
+  auto one_open = [s] { return s->stats().connections_open == 1; };
+  bool expired = co_await WaitFor(one_open);
+  EXPECT_TRUE(expired);
+}
+
+TEST_F(ClientContractTest, IdleConnectionsAreBoundedAndExpire) {
+  CORIO_EXPECT_OK(RunTask(IdleConnectionsBoundedAndExpire()));
+}
+
 }  // namespace
 }  // namespace corio::http
