@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -85,6 +86,29 @@ class Permits {
   const Output* const output_;
 };
 
+// Raises the soft limit on open files to the hard limit (as Go programs do): a run with many
+// connections should not fail at an arbitrary 1024. Returns the limit now in force.
+uint64_t RaiseOpenFileLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit want = rl;
+    want.rlim_cur = std::min<rlim_t>(rl.rlim_max, rlim_t{1} << 20);
+    if (want.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
+  }
+  return rl.rlim_cur == RLIM_INFINITY ? uint64_t{1} << 20 : static_cast<uint64_t>(rl.rlim_cur);
+}
+
+// Idle connections per loop: up to 4x --concurrency in total, within what the open-file limit
+// leaves after the connections in flight and the process's own fds; at least 8 per loop.
+int IdleBudgetPerLoop(int concurrency, int threads) {
+  const int64_t fd_limit = static_cast<int64_t>(RaiseOpenFileLimit());
+  const int64_t reserve = 32 + 8 * static_cast<int64_t>(threads);
+  const int64_t room = fd_limit - concurrency - reserve;
+  const int64_t total = std::min<int64_t>(4 * static_cast<int64_t>(concurrency), room);
+  return static_cast<int>(std::max<int64_t>(8, total / std::max(threads, 1)));
+}
+
 int TerminalWidth(int fd) {
   winsize ws{};
   if (ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
@@ -133,6 +157,8 @@ struct State {
   std::atomic<bool> interrupted{false};
   // The number of URLs once the whole input has been read (-1 before), for the progress bar.
   std::atomic<int64_t> input_total{-1};
+  // Idle keep-alive connections each loop's client may keep (see HttpLoopFetcher::Fetch).
+  int idle_budget_per_loop = 64;
 };
 }  // namespace runner_internal
 
@@ -245,7 +271,16 @@ Task<void> Fetch(const Shared& s, http::Client& client, FetchResult& r) {
 class HttpLoopFetcher final : public LoopFetcher {
  public:
   explicit HttpLoopFetcher(const Shared& s) : s_(s), client_(MakeClientOptions(s)) {}
-  Task<void> Fetch(FetchResult& r) override { return fetch_cmd::Fetch(s_, client_, r); }
+  Task<void> Fetch(FetchResult& r) override {
+    co_await fetch_cmd::Fetch(s_, client_, r);
+    // The pool keeps idle keep-alive connections per host (max_idle_per_host each) with no
+    // bound in total: a list of many hosts would keep one open to every host it has seen —
+    // "too many open files" after ~1000 hosts at the usual limit. Past this loop's budget
+    // the idle ones are closed (they are mostly to hosts the list is done with).
+    if (client_.stats().idle_connections > s_.idle_budget_per_loop) {
+      client_.CloseIdleConnections();
+    }
+  }
   Task<void> Finish() override { co_return; }
 
  private:
@@ -387,6 +422,7 @@ int Runner::Run() {
     threads = static_cast<int>(
         std::clamp<uint64_t>(*s.env.known_total, 1, static_cast<uint64_t>(threads)));
   }
+  s.idle_budget_per_loop = IdleBudgetPerLoop(o.concurrency, threads);
   LoopGroup::Options group_options;
   group_options.threads = threads;
   absl::StatusOr<std::unique_ptr<LoopGroup>> group = LoopGroup::Create(group_options);
