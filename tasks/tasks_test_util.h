@@ -3,11 +3,36 @@
 #ifndef CORIO_TASKS_TASKS_TEST_UTIL_H_
 #define CORIO_TASKS_TASKS_TEST_UTIL_H_
 
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "base/status_macros.h"
 #include "tasks/run.h"
 #include "tasks/sleep.h"
 #include "tasks/spawn.h"
 #include "tasks/task.h"
 #include "testing/run_task.h"
+
+namespace corio::testing {
+
+// A child task for combinator tests: sleeps `ms`, then returns `value` (or fails with `error`
+// if it is not OK), and logs "<name> done" or "<name> cancelled" on its way out, so a test can
+// check that every task a combinator started had finished by the time it returned.
+inline Task<absl::StatusOr<int>> Job(std::vector<std::string>* log, std::string name, int ms,
+                                     int value, absl::Status error = absl::OkStatus()) {
+  absl::Status slept = co_await Sleep(absl::Milliseconds(ms));
+  if (!slept.ok()) {
+    log->push_back(name + " cancelled");
+    co_return slept;
+  }
+  log->push_back(name + " done");
+  if (!error.ok()) co_return error;
+  co_return value;
+}
+
+}  // namespace corio::testing
 
 #endif  // CORIO_TASKS_TASKS_TEST_UTIL_H_

@@ -19,6 +19,7 @@ namespace corio {
 namespace {
 
 using ::corio::testing::IsOk;
+using ::corio::testing::Job;
 using ::corio::testing::IsOkAndHolds;
 using ::corio::testing::RunTask;
 using ::corio::testing::StatusIs;
@@ -26,19 +27,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-// Sleeps `ms`, then returns `value` (or fails with `error` if it is not OK); logs how it
-// ended, on every path.
-Task<absl::StatusOr<int>> Job(std::vector<std::string>* log, std::string name, int ms, int value,
-                              absl::Status error = absl::OkStatus()) {
-  absl::Status slept = co_await Sleep(absl::Milliseconds(ms));
-  if (!slept.ok()) {
-    log->push_back(name + " cancelled");
-    co_return slept;
-  }
-  log->push_back(name + " done");
-  if (!error.ok()) co_return error;
-  co_return value;
-}
 
 TEST(WithTimeoutTest, ExpiryCancelsWaitsAndReportsDeadlineExceeded) {
   std::vector<std::string> log;
