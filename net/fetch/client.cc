@@ -11,6 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "net/fetch/loop_poster.h"
 #include "tasks/event.h"
 #include "tasks/queue.h"
@@ -32,6 +35,43 @@ std::string MetadataValue(const std::multimap<grpc::string_ref, grpc::string_ref
   auto it = md.find(key);
   if (it == md.end()) return "";
   return std::string(it->second.data(), it->second.size());
+}
+
+// A FetchResponse from the bytes the server sent. One that does not parse (protobuf refuses a
+// string field that is not UTF-8, or the message is corrupt) is INTERNAL; `index` is then set
+// to its field 1 when the fields could be walked (absent: 0, proto3's default), so that the
+// error can be that request's alone.
+absl::Status ParseResponse(grpc::ByteBuffer& buffer, v1::FetchResponse& out,
+                           std::optional<int>* index) {
+  if (buffer.Valid()) {
+    grpc::ProtoBufferReader reader(&buffer);
+    if (out.ParseFromZeroCopyStream(&reader)) return absl::OkStatus();
+    out.Clear();
+    grpc::ProtoBufferReader again(&buffer);
+    google::protobuf::io::CodedInputStream in(&again);
+    using google::protobuf::internal::WireFormatLite;
+    std::optional<int> found;
+    bool walked = false;
+    for (;;) {
+      const uint32_t tag = in.ReadTag();
+      if (tag == 0) {
+        walked = in.ConsumedEntireMessage();
+        break;
+      }
+      uint32_t value = 0;
+      if (tag == WireFormatLite::MakeTag(v1::FetchResponse::kIndexFieldNumber,
+                                         WireFormatLite::WIRETYPE_VARINT)) {
+        if (!in.ReadVarint32(&value)) break;
+        found = static_cast<int>(value);
+      } else if (!WireFormatLite::SkipField(&in, tag)) {
+        break;
+      }
+    }
+    if (walked) *index = found.value_or(0);
+  }
+  return absl::InternalError(
+      "fetch service: a response does not parse (a string field that is not UTF-8, or a "
+      "corrupt message)");
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -79,6 +119,15 @@ struct Calls {
   int unfinished = 0;
 };
 
+struct RawMethods {
+  explicit RawMethods(const std::shared_ptr<grpc::Channel>& channel)
+      : fetch("/corio.fetch.v1.FetchService/Fetch", grpc::internal::RpcMethod::NORMAL_RPC, channel),
+        fetch_many("/corio.fetch.v1.FetchService/FetchMany",
+                   grpc::internal::RpcMethod::SERVER_STREAMING, channel) {}
+  const grpc::internal::RpcMethod fetch;
+  const grpc::internal::RpcMethod fetch_many;
+};
+
 }  // namespace client_internal
 
 namespace {
@@ -89,7 +138,7 @@ struct UnaryState {
   LoopPoster poster;
   grpc::ClientContext context;
   v1::FetchRequest request;
-  v1::FetchResponse response;
+  grpc::ByteBuffer response;
   // Loop side.
   Event done;
   grpc::Status status;
@@ -101,13 +150,14 @@ namespace client_internal {
 
 // One FetchMany call: the gRPC reactor and the loop-side inbox of what it received. Owned by
 // the FetchManyCall and, until OnDone, by itself.
-struct StreamState final : grpc::ClientReadReactor<v1::FetchResponse> {
+struct StreamState final : grpc::ClientReadReactor<grpc::ByteBuffer> {
   using Item = std::variant<v1::FetchResponse, grpc::Status>;
 
-  void Start(v1::FetchService::Stub& stub, std::shared_ptr<StreamState> me) {
+  void Start(grpc::Channel& channel, const RawMethods& methods, std::shared_ptr<StreamState> me) {
     std::lock_guard<std::mutex> lock(mu);
     self = std::move(me);
-    stub.async()->FetchMany(&context, &request, this);
+    grpc::internal::ClientCallbackReaderFactory<grpc::ByteBuffer>::Create(
+        &channel, methods.fetch_many, &context, &request, this);
     StartRead(&buffer);
     StartCall();
   }
@@ -130,12 +180,26 @@ struct StreamState final : grpc::ClientReadReactor<v1::FetchResponse> {
     std::lock_guard<std::mutex> lock(mu);
     if (!ok) return;  // no more messages: OnDone follows
     NoteServerLocked();
+    v1::FetchResponse r;
+    std::optional<int> index;
+    absl::Status parsed = ParseResponse(buffer, r, &index);
+    buffer.Clear();
+    if (!parsed.ok() && !index.has_value()) {
+      // Nothing says which request it answered: the call ends with that one unanswered.
+      StartRead(&buffer);
+      return;
+    }
+    if (!parsed.ok()) {
+      // That request's answer is an error of its own; the others still come.
+      r.set_index(*index);
+      r.mutable_error()->set_code(static_cast<int>(parsed.code()));
+      r.mutable_error()->set_message(std::string(parsed.message()));
+    }
     // Each posted item carries the name: reactions (and so posts) may run in any order.
-    auto post = [s = self, r = std::move(buffer), name = server_name]() mutable {
+    auto post = [s = self, r = std::move(r), name = server_name]() mutable {
       if (s->server.empty()) s->server = std::move(name);
       (void)s->inbox.TryPut(Item(std::move(r)));
     };
-    buffer.Clear();
     poster.Post(std::move(post));
     StartRead(&buffer);
   }
@@ -163,7 +227,7 @@ struct StreamState final : grpc::ClientReadReactor<v1::FetchResponse> {
 
   std::mutex mu;
   std::shared_ptr<StreamState> self;  // until OnDone
-  v1::FetchResponse buffer;           // the read in progress
+  grpc::ByteBuffer buffer;            // the read in progress
   bool server_known = false;
   std::string server_name;
 
@@ -205,7 +269,7 @@ absl::StatusOr<std::unique_ptr<FetchClient>> FetchClient::Create(FetchClientOpti
   if (c->channel_ == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("fetch client: bad target ", options.target));
   }
-  c->stub_ = v1::FetchService::NewStub(c->channel_);
+  c->methods_ = std::make_unique<client_internal::RawMethods>(c->channel_);
   c->options_ = std::move(options);
   c->calls_ = std::make_shared<client_internal::Calls>();
   return c;
@@ -245,13 +309,22 @@ Task<absl::StatusOr<v1::FetchResponse>> FetchClient::Fetch(v1::FetchRequest requ
     state.reset();  // possibly the last reference
     client_calls->Finished();
   };
-  stub_->async()->Fetch(&state->context, &state->request, &state->response, std::move(on_done));
+  grpc::internal::CallbackUnaryCall<v1::FetchRequest, grpc::ByteBuffer,
+                                    google::protobuf::MessageLite, grpc::ByteBuffer>(
+      channel_.get(), methods_->fetch, &state->context, &state->request, &state->response,
+      std::move(on_done));
   absl::Status waited = co_await state->done.Wait();
   if (!waited.ok()) {
     state->context.TryCancel();
     co_return waited;
   }
-  if (state->status.ok()) co_return std::move(state->response);
+  if (state->status.ok()) {
+    v1::FetchResponse response;
+    std::optional<int> index;
+    absl::Status parsed = ParseResponse(state->response, response, &index);
+    if (!parsed.ok()) co_return parsed;
+    co_return response;
+  }
   absl::Status s = FromGrpc(state->status);
   if (!MetadataValue(state->context.GetServerTrailingMetadata(), kFetchErrorTrailer).empty()) {
     s.SetPayload(kFetchFailurePayload, absl::Cord("1"));
@@ -267,7 +340,7 @@ std::unique_ptr<FetchManyCall> FetchClient::FetchMany(v1::FetchManyRequest reque
   state->request = std::move(request);
   SetUp(state->context, call);
   calls_->Add(&state->context);
-  state->Start(*stub_, state);
+  state->Start(*channel_, *methods_, state);
   return std::unique_ptr<FetchManyCall>(new FetchManyCall(std::move(state)));
 }
 

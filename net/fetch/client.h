@@ -34,7 +34,10 @@
 // Errors: Fetch fails with the fetch's error (IsFetchFailure: the server tried and the fetch
 // failed, e.g. PERMISSION_DENIED for a refused address) or the call's (UNAVAILABLE when no
 // server is reachable, UNAUTHENTICATED, RESOURCE_EXHAUSTED when the server is busy,
-// INVALID_ARGUMENT, DEADLINE_EXCEEDED, CANCELLED). Next fails with the call's error.
+// INVALID_ARGUMENT, DEADLINE_EXCEEDED, CANCELLED; INTERNAL when the response does not parse,
+// e.g. a string field that is not UTF-8). Next fails with the call's error; a response that
+// does not parse is a response of its own with `error` INTERNAL (for the request its index
+// names; one without a readable index is skipped), and the call goes on.
 // Create fails with INVALID_ARGUMENT for an empty target or unreadable TLS files.
 #ifndef CORIO_NET_FETCH_CLIENT_H_
 #define CORIO_NET_FETCH_CLIENT_H_
@@ -55,6 +58,7 @@ namespace corio::fetch {
 namespace client_internal {
 struct StreamState;
 struct Calls;
+struct RawMethods;
 }
 
 struct FetchClientOptions {
@@ -101,7 +105,9 @@ class FetchClient {
 
   FetchClientOptions options_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::FetchService::Stub> stub_;
+  // The methods, called with responses read as bytes (so that one that does not parse is an
+  // error this client reports, not a message gRPC drops).
+  std::unique_ptr<client_internal::RawMethods> methods_;
   std::shared_ptr<client_internal::Calls> calls_;  // the calls gRPC has not finished yet
 };
 

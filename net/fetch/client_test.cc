@@ -1,6 +1,7 @@
 // FetchClient against FetchServers (scripted backend) on loopback, from corio tasks.
 #include "net/fetch/client.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/fetch/server.h"
+#include "net/fetch/testing/raw_fetch_server.h"
 #include "net/fetch/testing/scripted_backend.h"
 #include "tasks/run.h"
 #include "tasks/sleep.h"
@@ -65,6 +67,47 @@ TEST(FetchClientTest, UnaryFetchFromATask) {
     absl::StatusOr<v1::FetchResponse> bad = co_await client->Fetch(Req("htp://x"));
     EXPECT_THAT(bad.status(), StatusIs(absl::StatusCode::kInvalidArgument));
     EXPECT_FALSE(IsFetchFailure(bad.status()));
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(corio::Run(main()), IsOk());
+}
+
+// A response that does not parse (a proto3 string that is not UTF-8) is an error the client
+// reports: INTERNAL for Fetch (gRPC alone would have made it an OK call with an empty
+// response), and in FetchMany an error in that item only, the other items still answered.
+TEST(FetchClientTest, AnAnswerThatDoesNotParseIsAnErrorOfItsOwn) {
+  auto raw = testing::RawFetchServer::Start();
+  ASSERT_NE(raw, nullptr);
+  auto client = ClientFor(raw->address());
+  auto main = [&]() -> Task<absl::Status> {
+    absl::StatusOr<v1::FetchResponse> ok = co_await client->Fetch(Req("http://ok.test/"));
+    CORIO_CO_RETURN_IF_ERROR(ok.status());
+    EXPECT_EQ(ok->reason(), "OK");
+    absl::StatusOr<v1::FetchResponse> r = co_await client->Fetch(Req("http://poison.test/"));
+    EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kInternal, HasSubstr("does not parse")));
+    EXPECT_FALSE(IsFetchFailure(r.status()));
+
+    v1::FetchManyRequest m;
+    for (const char* u : {"http://ok.test/0", "http://poison.test/1", "http://corrupt.test/2",
+                          "http://ok.test/3"}) {
+      *m.add_requests() = Req(u);
+    }
+    std::unique_ptr<FetchManyCall> call = client->FetchMany(m);
+    std::map<int, v1::FetchResponse> got;
+    for (;;) {
+      absl::StatusOr<std::optional<v1::FetchResponse>> next = co_await call->Next();
+      CORIO_CO_RETURN_IF_ERROR(next.status());  // the call itself ends OK
+      if (!next->has_value()) break;
+      got[(*next)->index()] = **next;
+    }
+    // The corrupt one says nothing of its index: it is skipped (the caller sees it
+    // unanswered at the end of the call).
+    EXPECT_EQ(got.size(), 3u);
+    EXPECT_FALSE(got[0].has_error());
+    EXPECT_EQ(got[1].error().code(), static_cast<int>(absl::StatusCode::kInternal));
+    EXPECT_THAT(got[1].error().message(), HasSubstr("does not parse"));
+    EXPECT_FALSE(got[3].has_error());
+    EXPECT_EQ(got[3].status(), 200);
     co_return absl::OkStatus();
   };
   EXPECT_THAT(corio::Run(main()), IsOk());

@@ -135,6 +135,10 @@ struct Core : std::enable_shared_from_this<Core> {
     std::vector<bool> answered(batch.size(), false);
     size_t left = batch.size();
     absl::Status call_status;
+    // The call ended cleanly but left items unanswered: the server answered them with
+    // something that did not parse (or it is broken). Another server would answer the same:
+    // a poison pill, not a dead server, so those items are not sent again.
+    bool poisoned = false;
     while (left > 0) {
       absl::StatusOr<std::optional<v1::FetchResponse>> next = co_await call->Next();
       if (!next.ok()) {
@@ -142,8 +146,10 @@ struct Core : std::enable_shared_from_this<Core> {
         break;
       }
       if (!next->has_value()) {
-        call_status = absl::UnknownError(absl::StrCat(
-            "fetch service: the call ended with ", left, " requests unanswered"));
+        call_status = absl::InternalError(absl::StrCat(
+            "fetch service: the call ended with ", left,
+            " requests unanswered (their answers did not parse)"));
+        poisoned = true;
         break;
       }
       v1::FetchResponse& r = **next;
@@ -179,7 +185,7 @@ struct Core : std::enable_shared_from_this<Core> {
         ++p.attempts;
         if (core->cancelled) {
           core->Fail(p, absl::CancelledError("fetch stream cancelled"), server);
-        } else if (!Retriable(call_status)) {
+        } else if (poisoned || !Retriable(call_status)) {
           core->Fail(p, call_status, server);
         } else if (p.attempts >= core->options.max_attempts) {
           core->Fail(p,

@@ -16,14 +16,17 @@
 // concurrently on its server), with at most `concurrency` items in calls at once; gRPC's
 // round_robin puts successive calls on successive servers. Every item gets exactly one result:
 // - the server answered it: its response (status OK), or its fetch's error (status = the
-//   item's error code and message; `response` may hold what was known);
+//   item's error code and message; `response` may hold what was known); an answer that does
+//   not parse (e.g. a string field that is not UTF-8) is INTERNAL for that item alone, never
+//   sent again (another server would answer the same);
 // - its call failed before answering it (the server died or shut down: UNAVAILABLE,
 //   CANCELLED by the server, RESOURCE_EXHAUSTED when busy, UNKNOWN/INTERNAL/ABORTED): it is
 //   sent again in a new call — so to another server when one is left — after a backoff, up to
 //   `max_attempts` calls; then, or at once for other call errors (UNAUTHENTICATED,
-//   INVALID_ARGUMENT, ...), its result is that call error. Items with a non-idempotent method
-//   (POST, PATCH) are not sent again unless `retry_non_idempotent`: the server may have
-//   fetched them before it died.
+//   INVALID_ARGUMENT, ...), its result is that call error; a call that ends cleanly without
+//   answering an item (its answer did not parse) fails it with INTERNAL, not sent again.
+//   Items with a non-idempotent method (POST, PATCH) are not sent again unless
+//   `retry_non_idempotent`: the server may have fetched them before it died.
 // - the stream is cancelled (Cancel, or destroyed): CANCELLED.
 // Results come in completion order. A retried item may have been fetched twice (at least
 // once delivery); its result is the first answer.

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/fetch/server.h"
+#include "net/fetch/testing/raw_fetch_server.h"
 #include "net/fetch/testing/scripted_backend.h"
 #include "tasks/run.h"
 #include "tasks/sleep.h"
@@ -74,6 +75,43 @@ Task<absl::StatusOr<std::vector<FetchStreamResult>>> Drain(FetchStream& stream) 
     out.push_back(*std::move(r));
   }
   co_return out;
+}
+
+// An answer that does not parse is a poison pill, not a dead server: its item fails with
+// INTERNAL at once and is never sent again (one call per item here, none repeated); the
+// others' items are answered.
+TEST(FetchStreamTest, AnAnswerThatDoesNotParseIsNotSentAgain) {
+  auto raw = testing::RawFetchServer::Start();
+  ASSERT_NE(raw, nullptr);
+  FetchClientOptions co;
+  co.target = raw->address();
+  std::unique_ptr<FetchClient> client = *FetchClient::Create(co);
+  auto main = [&]() -> Task<absl::Status> {
+    FetchStreamOptions o;
+    o.batch_size = 4;
+    o.retry_backoff = absl::Milliseconds(1);
+    FetchStream stream(*client, o);
+    stream.Push(Item(0, "http://ok.test/0"));
+    stream.Push(Item(1, "http://poison.test/1"));
+    stream.Push(Item(2, "http://corrupt.test/2"));
+    stream.Push(Item(3, "http://ok.test/3"));
+    stream.Close();
+    CORIO_CO_ASSIGN_OR_RETURN(std::vector<FetchStreamResult> results, co_await Drain(stream));
+    EXPECT_EQ(results.size(), 4u);
+    for (const FetchStreamResult& r : results) {
+      EXPECT_EQ(r.attempts, 1) << r.id;
+      if (r.id == 0 || r.id == 3) {
+        EXPECT_THAT(r.status, IsOk());
+        EXPECT_EQ(r.response.status(), 200);
+      } else {
+        EXPECT_THAT(r.status, StatusIs(absl::StatusCode::kInternal)) << r.id;
+      }
+    }
+    EXPECT_EQ(stream.stats().retried_items, 0);
+    EXPECT_EQ(raw->calls(), stream.stats().calls);
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(corio::Run(main()), IsOk());
 }
 
 TEST(FetchStreamTest, EveryItemOnceSpreadOverTheServers) {

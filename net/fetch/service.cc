@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "net/fetch/utf8.h"
 #include "net/fetch/validate.h"
 
 namespace corio::fetch {
@@ -21,7 +22,7 @@ v1::FetchResponse ErrorResponse(int index, const absl::Status& status) {
   v1::FetchResponse r;
   r.set_index(index);
   r.mutable_error()->set_code(static_cast<int>(status.code()));
-  r.mutable_error()->set_message(std::string(status.message()));
+  r.mutable_error()->set_message(ToValidUtf8(status.message()));
   return r;
 }
 
@@ -100,6 +101,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     if (status.ok()) {
       *response_ = std::move(r);
       response_->set_index(0);
+      MakeStringsValidUtf8(*response_);  // what the peer sent may not be UTF-8
     } else {
       context_->AddTrailingMetadata(kFetchErrorTrailer, "1");
       result = ToGrpcStatus(status);
@@ -242,6 +244,9 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
       r.mutable_error()->set_code(static_cast<int>(status.code()));
       r.mutable_error()->set_message(std::string(status.message()));
     }
+    // What the peer sent may not be UTF-8; one such string would make the message, and so
+    // the whole stream, unparsable for the client.
+    MakeStringsValidUtf8(r);
     queue_.push_back(std::move(r));
     PumpLocked();
   }
@@ -314,7 +319,7 @@ absl::Status FetchServiceImpl::Authenticate(const grpc::CallbackServerContext& c
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), ToValidUtf8(status.message()));
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {

@@ -93,7 +93,8 @@ class FetchServiceImpl final : public v1::FetchService::CallbackService {
   std::atomic<const std::string*> late_name_ptr_{nullptr};
 };
 
-// absl::Status <-> grpc::Status (the codes are the same numbers).
+// absl::Status <-> grpc::Status (the codes are the same numbers; ToGrpcStatus makes the
+// message valid UTF-8, see utf8.h).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
 

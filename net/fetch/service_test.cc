@@ -214,6 +214,36 @@ TEST_F(ServiceTest, FetchManyAnswersEveryRequestOnceWithPerItemErrors) {
   EXPECT_LE(stats_->max_running(), 8);
 }
 
+// A proto3 string must be UTF-8, or the whole message fails to parse at the client (and in
+// FetchMany the stream with it). Reason phrases and messages from peers need not be.
+TEST_F(ServiceTest, StringsFromPeersAreValidUtf8) {
+  Start();
+  const std::string kGroesse = "Gr\xc3\xbc\xc3\x9f"  // "Größe" in UTF-8
+                               "e";
+  v1::FetchResponse r;
+  grpc::Status s = Fetch("http://latin1.test/", &r);
+  ASSERT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
+  EXPECT_EQ(r.status(), 200);
+  EXPECT_EQ(r.reason(), kGroesse);
+  s = Fetch("http://latin1.test/fail", &r);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(s.error_message(), "scripted failure: " + kGroesse);
+
+  std::vector<v1::FetchResponse> out;
+  s = FetchMany(Many({"http://ok.test/a", "http://latin1.test/", "http://latin1.test/fail",
+                      "http://ok.test/b"}),
+                &out);
+  ASSERT_TRUE(s.ok()) << s.error_code() << ": " << s.error_message();
+  ASSERT_EQ(out.size(), 4u);
+  for (const v1::FetchResponse& m : out) {
+    if (m.index() == 1) {
+      EXPECT_EQ(m.reason(), kGroesse);
+    } else if (m.index() == 2) {
+      EXPECT_EQ(m.error().message(), "scripted failure: " + kGroesse);
+    }
+  }
+}
+
 TEST_F(ServiceTest, FetchManyKeepsToItsConcurrency) {
   Start();
   std::vector<std::string> urls(200, "http://slow.test/1");

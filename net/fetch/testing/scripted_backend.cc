@@ -128,8 +128,11 @@ class ScriptedBackend final : public FetchBackend {
       if (!slept.ok()) co_return slept;
       if (until == deadline) co_return absl::DeadlineExceededError("slow past its deadline");
     }
+    if (url->host == "latin1.test" && arg == "fail") {
+      co_return absl::UnavailableError("scripted failure: Gr\xfc\xdf" "e");
+    }
     out.set_status(200);
-    out.set_reason("OK");
+    out.set_reason(url->host == "latin1.test" ? "Gr\xfc\xdf" "e" : "OK");
     if (url->host == "status.test" && numeric) out.set_status(n);
     std::string body = absl::StrCat("ok /", arg);
     if (url->host == "big.test" && numeric) body.assign(n, 'x');

@@ -10,6 +10,9 @@
 //   http://big.test/N            200 with a body of N bytes
 //   http://gate.test/            200 once the test calls ScriptedStats::OpenGate() (or
 //                                CANCELLED / DEADLINE_EXCEEDED first)
+//   http://latin1.test/          200 with the reason phrase "Gr\xfc\xdfe" (ISO-8859-1, not
+//                                UTF-8), as a sloppy origin sends it
+//   http://latin1.test/fail      fails UNAVAILABLE with a message that is not UTF-8
 //
 //   auto stats = std::make_shared<ScriptedStats>();
 //   options.backend = ScriptedBackendFactory(stats);
