@@ -225,7 +225,14 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
       StartWrite(&queue_.front());
     } else if (in_flight_ == 0 && next_ == n_) {
       finished_ = true;
-      Finish(grpc::Status::OK);
+      // The last fetches may have ended at the call's deadline (theirs is the same), before
+      // gRPC noticed it: the call is still over its deadline, not a success.
+      if (deadline_ != absl::InfiniteFuture() && absl::Now() >= deadline_) {
+        Finish(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                            "fetch service: the call's deadline passed"));
+      } else {
+        Finish(grpc::Status::OK);
+      }
     }
   }
 

@@ -22,7 +22,8 @@
 // - Deadlines and cancellation: each fetch's deadline is the earlier of its timeout and the
 //   call's deadline. When the client cancels or its deadline passes (gRPC's OnCancel), the
 //   call is finished at once and its fetches are cancelled on their loops (their connections
-//   closed); their slots come back as each fetch ends.
+//   closed); their slots come back as each fetch ends. A FetchMany whose last fetches ended
+//   at its deadline before gRPC noticed it still ends DEADLINE_EXCEEDED, not OK.
 // - Auth: with a bearer token set, a call without `authorization: Bearer <token>` (the scheme
 //   in any case) fails with UNAUTHENTICATED; tokens are compared by their SHA-256 digests (see
 //   bearer_token.h).
