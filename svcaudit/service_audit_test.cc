@@ -106,6 +106,7 @@ TEST_F(ServiceAudit, TheBoundIsExact) {
   for (std::thread &t : calls)
     t.join();
   ASSERT_TRUE(gate_->WaitForIdle());
+  ASSERT_TRUE(server_->dispatcher().WaitForIdle(absl::Seconds(30)));
   s = Fetch("http://ok.test/", &r); // the slots came back
   EXPECT_TRUE(s.ok()) << s.error_message();
 }
@@ -176,6 +177,8 @@ TEST_F(ServiceAudit,
   }
   ASSERT_TRUE(gate_->WaitForIdle());
   EXPECT_EQ(gate_->cancelled(), 2);
+  // The backend's fetches ended; their slots come back just after (on their loops).
+  ASSERT_TRUE(server_->dispatcher().WaitForIdle(absl::Seconds(30)));
   // Both slots are free again: two more fetches are admitted at once.
   std::vector<std::thread> calls;
   for (int i = 0; i < 2; ++i) {
