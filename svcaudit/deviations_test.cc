@@ -188,6 +188,8 @@ TEST_F(Deviations, AStalledReaderDoesNotHoldFetchSlots) {
   // is in flight.
   ASSERT_TRUE(gate_->WaitForStarted(1));
   ASSERT_TRUE(gate_->WaitForIdle());
+  // Its slot came back (on its loop, just after the fetch ended).
+  ASSERT_TRUE(server_->dispatcher().WaitForIdle(absl::Seconds(30)));
 
   fetch::v1::FetchResponse r;
   grpc::Status s = Fetch("http://ok.test/", &r);

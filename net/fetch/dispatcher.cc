@@ -49,6 +49,11 @@ absl::StatusOr<std::unique_ptr<Dispatcher>> Dispatcher::Create(LoopGroup& group,
 Dispatcher::~Dispatcher() { Stop(); }
 
 int Dispatcher::TryReserve(int want) {
+  if (slot_waiters_.load(std::memory_order_seq_cst) > 0) return 0;
+  return TryTake(want);
+}
+
+int Dispatcher::TryTake(int want) {
   int cur = in_use_.load(std::memory_order_relaxed);
   for (;;) {
     const int got = std::min(want, options_.max_concurrent_fetches - cur);
@@ -61,7 +66,38 @@ void Dispatcher::Release(int n) {
   if (n <= 0) return;
   const int before = in_use_.fetch_sub(n, std::memory_order_seq_cst);
   CORIO_CHECK_MSG(before >= n, "Dispatcher::Release of slots never reserved");
+  // seq_cst, as in ReserveOrWait: either this sees the waiter, or the waiter sees the slot.
+  if (slot_waiters_.load(std::memory_order_seq_cst) > 0) GrantWaiters();
   NotifyIdleWaiters();
+}
+
+bool Dispatcher::ReserveOrWait(SlotGranted granted) {
+  std::lock_guard<std::mutex> lock(slot_mu_);
+  if (slot_waiters_list_.empty()) {
+    slot_waiters_.fetch_add(1, std::memory_order_seq_cst);
+    if (TryTake(1) == 1) {
+      slot_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+      return true;
+    }
+  } else {
+    slot_waiters_.fetch_add(1, std::memory_order_seq_cst);
+  }
+  slot_waiters_list_.push_back(std::move(granted));
+  return false;
+}
+
+void Dispatcher::GrantWaiters() {
+  std::lock_guard<std::mutex> lock(slot_mu_);
+  while (!slot_waiters_list_.empty() && TryTake(1) == 1) {
+    SlotGranted granted = std::move(slot_waiters_list_.front());
+    slot_waiters_list_.pop_front();
+    slot_waiters_.fetch_sub(1, std::memory_order_seq_cst);
+    // Never inline: the releaser may hold locks the waiter takes.
+    const uint32_t index = next_worker_.fetch_add(1, std::memory_order_relaxed) %
+                           static_cast<uint32_t>(workers_.size());
+    workers_[index]->loop->CallSoonThreadSafe(
+        [granted = std::move(granted)]() mutable { std::move(granted)(); });
+  }
 }
 
 void Dispatcher::NotifyIdleWaiters() {
@@ -161,6 +197,12 @@ void Dispatcher::Stop() {
   if (stopped_) return;
   stopped_ = true;
   lock.unlock();
+  std::deque<SlotGranted> waiters;  // destroyed unrun, outside the lock
+  {
+    std::lock_guard<std::mutex> slot_lock(slot_mu_);
+    waiters.swap(slot_waiters_list_);
+    slot_waiters_.store(0, std::memory_order_seq_cst);
+  }
   for (auto& w : workers_) {
     Worker* worker = w.get();
     worker->loop->CallSoonThreadSafe([this, worker] {

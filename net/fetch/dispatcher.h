@@ -23,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -62,11 +63,21 @@ class Dispatcher {
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;
 
-  // Reserves up to `want` of the free slots and returns how many it got (0: none free).
+  // Reserves up to `want` of the free slots and returns how many it got (0: none free, or
+  // callers of ReserveOrWait are waiting for one: they come first).
   int TryReserve(int want);
+  // Gives `n` reserved slots back; a caller waiting in ReserveOrWait gets one of them.
   void Release(int n);
+  // Reserves one slot: true when it got one now. Otherwise false, and `granted` runs later,
+  // once, with the slot reserved for the caller, on one of the group's loops (never inline in
+  // this call or in Release, so it may take locks its caller holds); it is destroyed unrun if
+  // the dispatcher stops first. Waiters are served in order.
+  using SlotGranted = absl::AnyInvocable<void() &&>;
+  bool ReserveOrWait(SlotGranted granted);
   int in_use() const { return in_use_.load(std::memory_order_relaxed); }
   int capacity() const { return options_.max_concurrent_fetches; }
+  // Callers of ReserveOrWait still waiting (for tests and metrics).
+  int slot_waiters() const { return slot_waiters_.load(std::memory_order_relaxed); }
   // Fetches running or queued on the loops now (for tests and metrics).
   int running() const { return running_.load(std::memory_order_relaxed); }
 
@@ -103,6 +114,8 @@ class Dispatcher {
   void MaybeRetire(Worker* w);  // loop thread: the last task of a stopping worker ended
 
   void NotifyIdleWaiters();
+  int TryTake(int want);  // TryReserve, waiters or not
+  void GrantWaiters();    // free slots to waiters, while both last
 
   Options options_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -111,6 +124,10 @@ class Dispatcher {
   std::atomic<int> running_{0};
   std::atomic<uint64_t> next_id_{1};
   std::atomic<uint32_t> next_worker_{0};
+
+  std::atomic<int> slot_waiters_{0};  // slot_waiters_list_.size(), read without slot_mu_
+  std::mutex slot_mu_;
+  std::deque<SlotGranted> slot_waiters_list_;  // guarded by slot_mu_
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -190,6 +190,57 @@ TEST_F(DispatcherTest, ReservesSlotsUpToCapacity) {
   EXPECT_EQ(dispatcher_->in_use(), 0);
 }
 
+TEST_F(DispatcherTest, ReserveOrWaitGetsFreedSlotsInOrderOnALoop) {
+  ASSERT_EQ(dispatcher_->TryReserve(4), 4);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<int> granted;
+  bool on_loop = true;
+  auto waiter = [&](int id) {
+    return [&, id] {
+      std::lock_guard<std::mutex> l(mu);
+      granted.push_back(id);
+      on_loop = on_loop && EventLoop::Current() != nullptr;
+      cv.notify_all();
+    };
+  };
+  auto wait_for = [&](size_t n) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, std::chrono::seconds(30), [&] { return granted.size() >= n; });
+  };
+  EXPECT_FALSE(dispatcher_->ReserveOrWait(waiter(1)));
+  EXPECT_FALSE(dispatcher_->ReserveOrWait(waiter(2)));
+  EXPECT_EQ(dispatcher_->slot_waiters(), 2);
+  dispatcher_->Release(1);
+  EXPECT_EQ(dispatcher_->TryReserve(1), 0);  // the freed slot went to the first waiter
+  ASSERT_TRUE(wait_for(1));
+  EXPECT_EQ(dispatcher_->in_use(), 4);
+  EXPECT_EQ(dispatcher_->TryReserve(1), 0);  // waiters come first
+  dispatcher_->Release(2);                   // one to the second waiter, one free
+  ASSERT_TRUE(wait_for(2));
+  EXPECT_EQ(dispatcher_->slot_waiters(), 0);
+  EXPECT_EQ(dispatcher_->in_use(), 3);
+  {
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_EQ(granted, (std::vector<int>{1, 2}));
+    EXPECT_TRUE(on_loop);
+  }
+  // A free slot: taken at once, the callback never runs.
+  EXPECT_TRUE(dispatcher_->ReserveOrWait([] { ADD_FAILURE() << "granted later"; }));
+  dispatcher_->Release(4);
+  EXPECT_EQ(dispatcher_->in_use(), 0);
+}
+
+TEST_F(DispatcherTest, AWaiterIsDestroyedUnrunWhenTheDispatcherStops) {
+  ASSERT_EQ(dispatcher_->TryReserve(4), 4);
+  auto alive = std::make_shared<int>(0);
+  EXPECT_FALSE(dispatcher_->ReserveOrWait([alive] { ADD_FAILURE() << "granted after Stop"; }));
+  EXPECT_EQ(alive.use_count(), 2);
+  dispatcher_->Stop();
+  EXPECT_EQ(alive.use_count(), 1);
+  dispatcher_->Release(4);
+}
+
 TEST(DispatcherCreateTest, FailsWithTheFactoryError) {
   auto group = *LoopGroup::Create(LoopGroup::Options{.threads = 2});
   std::atomic<int> made{0};

@@ -194,19 +194,23 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
   }
 
  private:
-  // Starts what may start, hands back slots no longer needed, and starts the next write, or
-  // finishes the call when everything has been written.
+  // Starts what may start, hands back the slots no running fetch holds, and starts the next
+  // write, or finishes the call when everything has been written. A slot is held only while
+  // a fetch runs: results waiting for a slow reader hold none (they are bounded by the queue).
   void PumpLocked() {
     if (finished_) return;
-    while (next_ < n_ && in_flight_ < slots_ &&
+    while (next_ < n_ && in_flight_ < concurrency_ &&
            static_cast<int>(queue_.size()) < concurrency_) {
-      const int i = next_++;
+      const int i = next_;
       const v1::FetchRequest& r = request_->requests(i);
       absl::Status valid = ValidateFetchRequest(r);
       if (!valid.ok()) {
+        ++next_;
         queue_.push_back(ErrorResponse(i, valid));
         continue;
       }
+      if (slots_ == in_flight_ && !TakeSlotLocked()) break;
+      ++next_;
       ++in_flight_;
       Dispatcher::Job job{r, deadline_, arrived_};
       auto done = [call = self_, i](absl::Status status, v1::FetchResponse resp) mutable {
@@ -214,10 +218,9 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
       };
       tickets_[i] = dispatcher_.Start(std::move(job), std::move(done));
     }
-    const int needed = std::min(slots_, in_flight_ + (n_ - next_));
-    if (needed < slots_) {
-      dispatcher_.Release(slots_ - needed);
-      slots_ = needed;
+    if (slots_ > in_flight_) {
+      dispatcher_.Release(slots_ - in_flight_);
+      slots_ = in_flight_;
     }
     if (!bound_ || writing_) return;
     if (!queue_.empty()) {
@@ -234,6 +237,37 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
         Finish(grpc::Status::OK);
       }
     }
+  }
+
+  // One more slot for the next fetch: true when it got one. With a fetch of its own running,
+  // the call tries (that fetch's end brings it back here); with none, it waits for a slot
+  // (SlotGranted) rather than stall, ahead of calls not yet admitted.
+  bool TakeSlotLocked() {
+    if (waiting_for_slot_) return false;
+    if (in_flight_ > 0) {
+      if (dispatcher_.TryReserve(1) == 0) return false;
+    } else {
+      auto granted = [call = self_] { call->SlotGranted(); };
+      if (!dispatcher_.ReserveOrWait(std::move(granted))) {
+        waiting_for_slot_ = true;
+        return false;
+      }
+    }
+    ++slots_;
+    return true;
+  }
+
+  // On a loop thread, with a slot reserved for this call.
+  void SlotGranted() {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiting_for_slot_ = false;
+    ++slots_;
+    if (finished_) {
+      --slots_;
+      dispatcher_.Release(1);
+      return;
+    }
+    PumpLocked();
   }
 
   // On the loop thread of fetch `i`.
@@ -278,7 +312,7 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
   std::mutex mu_;
   std::shared_ptr<StreamCall> self_;
   int concurrency_ = 1;
-  int slots_ = 0;      // reserved from the dispatcher
+  int slots_ = 0;      // reserved from the dispatcher: in_flight_, plus spares in PumpLocked
   int next_ = 0;       // the next request to start
   int in_flight_ = 0;  // started, not yet done
   std::deque<v1::FetchResponse> queue_;  // results not yet written (front: being written)
@@ -286,6 +320,7 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
   bool bound_ = false;
   bool writing_ = false;
   bool finished_ = false;
+  bool waiting_for_slot_ = false;  // in the dispatcher's ReserveOrWait line
 };
 
 }  // namespace

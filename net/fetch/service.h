@@ -17,8 +17,10 @@
 //   at once, and no more results wait unsent than that (a slow reader slows its call down, it
 //   does not grow the server's memory).
 // - Admission: the dispatcher's slots bound the fetches in flight on the server. A call that
-//   cannot get a single slot fails with RESOURCE_EXHAUSTED; a FetchMany call keeps the slots it
-//   got (up to its concurrency) until its remaining requests no longer need them.
+//   cannot get a single slot fails with RESOURCE_EXHAUSTED. A slot is held only while a fetch
+//   runs: a FetchMany whose results wait for a slow (or stalled) reader holds none. A FetchMany
+//   takes a slot for each fetch it starts (up to its concurrency); when it has none running and
+//   none is free, it waits for one (Dispatcher::ReserveOrWait), ahead of new calls.
 // - Deadlines and cancellation: each fetch's deadline is the earlier of its timeout and the
 //   call's deadline. When the client cancels or its deadline passes (gRPC's OnCancel), the
 //   call is finished at once and its fetches are cancelled on their loops (their connections

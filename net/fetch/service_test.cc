@@ -36,8 +36,8 @@ class ServiceTest : public ::testing::Test {
     b.RegisterService(service_.get());
     server_ = b.BuildAndStart();
     ASSERT_NE(server_, nullptr);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                   grpc::InsecureChannelCredentials());
+    channel_target_ = "127.0.0.1:" + std::to_string(port);
+    channel_ = grpc::CreateChannel(channel_target_, grpc::InsecureChannelCredentials());
     stub_ = v1::FetchService::NewStub(channel_);
   }
 
@@ -73,6 +73,7 @@ class ServiceTest : public ::testing::Test {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<FetchServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
+  std::string channel_target_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::FetchService::Stub> stub_;
 };
@@ -242,6 +243,50 @@ TEST_F(ServiceTest, StringsFromPeersAreValidUtf8) {
       EXPECT_EQ(m.error().message(), "scripted failure: " + kGroesse);
     }
   }
+}
+
+// A FetchMany holds a fetch slot only while a fetch of it runs: results waiting for a slow
+// reader hold none. When the reader reads on and every slot is taken, the call waits for
+// one (it neither stalls nor fails) and goes on once one is free.
+TEST_F(ServiceTest, AStalledReaderHoldsNoSlotAndItsCallWaitsForOneWhenItReadsOn) {
+  Start(/*max_concurrent_fetches=*/1);
+  // A reader that does not read: no BDP window growth, so a 24 MiB result cannot be written.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetMaxReceiveMessageSize(-1);
+  auto slow = v1::FetchService::NewStub(
+      grpc::CreateCustomChannel(channel_target_, grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = slow->FetchMany(&ctx, Many({"http://big.test/25165824", "http://ok.test/b"}, 1));
+  // Its first fetch ended; the result waits for the reader; the slot is free.
+  ASSERT_TRUE(stats_->WaitForStarted(1));
+  ASSERT_TRUE(dispatcher_->WaitForIdle(absl::Seconds(30)));
+  // So another call gets it (and keeps it).
+  v1::FetchResponse held;
+  grpc::Status held_status;
+  std::thread unary([&] { held_status = Fetch("http://gate.test/", &held); });
+  ASSERT_TRUE(stats_->WaitForRunning(1));
+  // The reader reads on: its call needs a slot for request 1, none is free, it waits.
+  v1::FetchResponse r;
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.index(), 0);
+  EXPECT_EQ(r.body().size(), 25165824u);
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (dispatcher_->slot_waiters() == 0 && absl::Now() < give_up) std::this_thread::yield();
+  ASSERT_EQ(dispatcher_->slot_waiters(), 1);
+  // It is ahead of calls that arrive now.
+  EXPECT_EQ(Fetch("http://ok.test/late", &r).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  stats_->OpenGate();
+  unary.join();
+  EXPECT_TRUE(held_status.ok()) << held_status.error_message();
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.index(), 1);
+  EXPECT_EQ(r.body(), "ok /b");
+  EXPECT_FALSE(reader->Read(&r));
+  grpc::Status s = reader->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(stats_->started(), 3);
 }
 
 TEST_F(ServiceTest, FetchManyKeepsToItsConcurrency) {

@@ -54,6 +54,9 @@ bool ScriptedStats::WaitFor(std::function<bool()> done, absl::Duration timeout) 
   std::unique_lock<std::mutex> l(mu_);
   return cv_.wait_for(l, absl::ToChronoNanoseconds(timeout), done);
 }
+bool ScriptedStats::WaitForStarted(int n, absl::Duration timeout) {
+  return WaitFor([&] { return started_ >= n; }, timeout);
+}
 bool ScriptedStats::WaitForRunning(int n, absl::Duration timeout) {
   return WaitFor([&] { return running_ >= n; }, timeout);
 }

@@ -42,6 +42,7 @@ class ScriptedStats {
   int cancelled() const;    // fetches that ended with CANCELLED
   int deadlines() const;    // fetches that ended at their deadline
   // Block until the condition holds or `timeout` passes; false on timeout.
+  bool WaitForStarted(int n, absl::Duration timeout = absl::Seconds(30));
   bool WaitForRunning(int n, absl::Duration timeout = absl::Seconds(30));
   bool WaitForIdle(absl::Duration timeout = absl::Seconds(30));
   bool WaitForCancelled(int n, absl::Duration timeout = absl::Seconds(30));
