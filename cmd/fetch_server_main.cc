@@ -4,6 +4,8 @@
 // Exit status: 0 after a clean shutdown (SIGTERM or SIGINT: stop taking calls, let those in
 // flight finish within --shutdown_grace, then cancel them); 1 when the server cannot start
 // (the port is taken, a TLS file is unreadable); 2 on a usage error.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -29,7 +31,7 @@
 #include "net/fetch/server.h"
 
 ABSL_FLAG(std::string, host, "::",
-          "Address to listen on: \"::\" (every address, IPv6 and IPv4), \"0.0.0.0\", "
+          "IP address to listen on: \"::\" (every address, IPv6 and IPv4), \"0.0.0.0\", "
           "\"127.0.0.1\", ...");
 ABSL_FLAG(int, port, 50051, "Port to listen on (0: the kernel picks one; printed at start).");
 ABSL_FLAG(int, threads, 0, "Event loops running fetches (0: one per core).");
@@ -93,9 +95,34 @@ it refuses to fetch from non-public addresses (checked on every resolved address
 included): see --allow_private_networks, --allow_cidr and --deny_cidr.
 )";
 
+// A usage error: one line (the mistake, and where to read about the flags), exit 2. Control
+// characters from the user's values are escaped, so that it stays one line.
 int UsageError(const std::string& message) {
-  std::fprintf(stderr, "fetch_server: %s\nTry 'fetch_server --help'.\n", message.c_str());
+  std::string line;
+  for (const char c : message) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      absl::StrAppend(&line, "\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    } else {
+      line.push_back(c);
+    }
+  }
+  std::fprintf(stderr, "fetch_server: %s (see fetch_server --help)\n", line.c_str());
   return 2;
+}
+
+// An IP address literal to listen on ("::", "0.0.0.0", "127.0.0.1", "[::1]"), without its
+// brackets; empty when `host` is not one (gRPC would try to resolve it, and fail with a log).
+std::string ListenHost(absl::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string h(host);
+  in_addr v4;
+  in6_addr v6;
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1 || inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    return h;
+  }
+  return "";
 }
 
 // Abseil's ParseCommandLine exits 1 on a usage error; this one reports and returns it (exit
@@ -108,7 +135,7 @@ std::string ParseFlags(int argc, char** argv, bool* help) {
       return "";
     }
     if (!absl::StartsWith(arg, "-") || arg == "-" || arg == "--") {
-      return absl::StrCat("unexpected argument \"", arg, "\" (fetch_server takes only flags)");
+      return absl::StrCat("unexpected argument \"", arg, "\": fetch_server takes only flags");
     }
     absl::string_view body = absl::StripPrefix(absl::StripPrefix(arg, "-"), "-");
     const size_t eq = body.find('=');
@@ -177,6 +204,11 @@ int main(int argc, char** argv) {
   }
   if (!parse_error.empty()) return UsageError(parse_error);
 
+  const std::string host = ListenHost(absl::GetFlag(FLAGS_host));
+  if (host.empty()) {
+    return UsageError(absl::StrCat("--host=", absl::GetFlag(FLAGS_host),
+                                   ": not an IP address (e.g. ::, 0.0.0.0, 127.0.0.1)"));
+  }
   const int port = absl::GetFlag(FLAGS_port);
   if (port < 0 || port > 65535) return UsageError(absl::StrCat("--port=", port, ": not a port"));
   if (absl::GetFlag(FLAGS_threads) < 0) return UsageError("--threads: must be >= 0");
@@ -192,6 +224,16 @@ int main(int argc, char** argv) {
   for (absl::Duration d : {absl::GetFlag(FLAGS_default_timeout), absl::GetFlag(FLAGS_max_timeout),
                            absl::GetFlag(FLAGS_connect_timeout)}) {
     if (d <= absl::ZeroDuration()) return UsageError("timeouts must be positive");
+  }
+  if (absl::GetFlag(FLAGS_default_timeout) > absl::GetFlag(FLAGS_max_timeout)) {
+    return UsageError(absl::StrCat(
+        "--default_timeout=", absl::FormatDuration(absl::GetFlag(FLAGS_default_timeout)),
+        " is longer than --max_timeout=", absl::FormatDuration(absl::GetFlag(FLAGS_max_timeout))));
+  }
+  if (absl::GetFlag(FLAGS_tls_cert).empty() != absl::GetFlag(FLAGS_tls_key).empty()) {
+    return UsageError(absl::GetFlag(FLAGS_tls_cert).empty()
+                          ? "--tls_key needs --tls_cert (TLS takes both)"
+                          : "--tls_cert needs --tls_key (TLS takes both)");
   }
   if (absl::GetFlag(FLAGS_max_connection_age) < absl::ZeroDuration()) {
     return UsageError("--max_connection_age: must not be negative");
@@ -235,7 +277,6 @@ int main(int argc, char** argv) {
   backend.client.limit = absl::GetFlag(FLAGS_max_concurrent_fetches);
 
   corio::fetch::FetchServerOptions o;
-  const std::string host = absl::GetFlag(FLAGS_host);
   o.listen_address = host.find(':') != std::string::npos ? absl::StrCat("[", host, "]:", port)
                                                           : absl::StrCat(host, ":", port);
   o.threads = absl::GetFlag(FLAGS_threads);

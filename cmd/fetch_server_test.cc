@@ -110,10 +110,24 @@ TEST(FetchServerTest, HelpAndUsageErrors) {
                                              {"--max_concurrent_fetches=0"},
                                              {"--shutdown_grace=banana"},
                                              {"--max_connection_age=-1s"},
-                                             {"--bearer_token_file=/nonexistent/token"}}) {
+                                             {"--bearer_token_file=/nonexistent/token"},
+                                             {"--tls_cert=/nonexistent/cert.pem"},
+                                             {"--tls_key=/nonexistent/key.pem"},
+                                             {"--host=not-an-address"},
+                                             {"--host=256.1.1.1"},
+                                             {"--host=127.0.0.1\nx"},
+                                             {"--default_timeout=10m", "--max_timeout=1s"}}) {
     Subprocess::Result r = RunServer(bad);
     EXPECT_EQ(r.exit_code, 2) << bad[0] << ": " << r.err;
     EXPECT_THAT(r.err, HasSubstr("--help")) << bad[0];
+    // One line (no gRPC log before it).
+    EXPECT_TRUE(absl::StartsWith(r.err, "fetch_server: ")) << bad[0] << ": " << r.err;
+    EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << bad[0] << ": " << r.err;
+  }
+  // Bracketed IPv6 and the default listen address are addresses.
+  for (const std::string host : {"[::1]", "::1"}) {
+    Subprocess::Result r = RunServer({"--host=" + host, "--port=70000"});
+    EXPECT_THAT(r.err, HasSubstr("--port=70000")) << host << ": " << r.err;
   }
 }
 
