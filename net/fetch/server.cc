@@ -143,10 +143,15 @@ FetchServer::~FetchServer() { Shutdown(absl::ZeroDuration()); }
 void FetchServer::Shutdown(absl::Duration grace) {
   std::call_once(shutdown_once_, [&] {
     if (server_ != nullptr) {
+      const absl::Time deadline = absl::Now() + grace;
+      // Health answers NOT_SERVING (a Check, not only a Watch) while the calls in flight
+      // drain; new calls fail UNAVAILABLE meanwhile (clients go to other replicas).
       server_->GetHealthCheckService()->SetServingStatus(false);
-      // Stops taking calls; waits for those in flight until the deadline, then cancels them
-      // (their reactors finish at once) and returns when every call is done.
-      server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+      service_->StartDraining();
+      service_->WaitForCalls(deadline);
+      // Stops taking calls and connections, cancels what is still in flight (their reactors
+      // finish at once), and returns when every call is done.
+      server_->Shutdown(absl::ToChronoTime(std::min(deadline, absl::Now())));
       server_->Wait();
     }
     if (dispatcher_ != nullptr) dispatcher_->Stop();

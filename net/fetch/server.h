@@ -10,9 +10,11 @@
 //   ... server->port() ...
 //   server->Shutdown(absl::Seconds(10));   // on SIGTERM
 //
-// Shutdown (graceful): health turns NOT_SERVING, the server stops taking calls (new calls fail
-// UNAVAILABLE and clients move to other replicas), calls in flight get up to `grace` to finish,
-// then are cancelled (their fetches with them); then the fetches' loops stop.
+// Shutdown (graceful): health turns NOT_SERVING, and keeps answering so (Check and Watch)
+// while calls in flight get up to `grace` to finish; new Fetch/FetchMany calls meanwhile fail
+// UNAVAILABLE (clients move to other replicas). Then the gRPC server shuts down: it stops
+// taking connections and cancels the calls still in flight (their fetches with them); then the
+// fetches' loops stop.
 // Threading: Start, port and Shutdown from any thread that is not one of the server's loops
 // or gRPC's threads (Shutdown blocks).
 // Ownership: the server owns its LoopGroup, dispatcher, service and gRPC server; destroying it

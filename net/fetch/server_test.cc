@@ -158,10 +158,26 @@ TEST_F(ServerTest, ShutdownLetsInFlightCallsFinishWithinTheGrace) {
     refused = other_stub->Fetch(&c, req, &r);
     std::this_thread::yield();
   }
-  // gRPC refuses calls that race its shutdown with CANCELLED, later ones with UNAVAILABLE.
-  EXPECT_THAT(refused.error_code(),
-              ::testing::AnyOf(grpc::StatusCode::UNAVAILABLE, grpc::StatusCode::CANCELLED))
-      << refused.error_message();
+  // Refused by the draining service (the gRPC server still runs: health answers).
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_THAT(refused.error_message(), HasSubstr("shutting down"));
+  {
+    grpc::ClientContext c;
+    c.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::FetchManyRequest many;
+    many.add_requests()->set_url("http://ok.test/");
+    auto refused_stream = other_stub->FetchMany(&c, many);
+    v1::FetchResponse r;
+    EXPECT_FALSE(refused_stream->Read(&r));
+    EXPECT_EQ(refused_stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  // Health answers NOT_SERVING, overall and by name, while the call in flight drains.
+  for (const std::string service : {"", "corio.fetch.v1.FetchService"}) {
+    HealthCheckResponse h;
+    grpc::Status s = Health(&h, service);
+    ASSERT_TRUE(s.ok()) << service << ": " << s.error_message();
+    EXPECT_EQ(h.status(), HealthCheckResponse::NOT_SERVING) << service;
+  }
 
   // The call in flight still completes.
   stats_->OpenGate();

@@ -26,6 +26,15 @@ v1::FetchResponse ErrorResponse(int index, const absl::Status& status) {
   return r;
 }
 
+// Counts the call in (sets `admitted`), or refuses it while the server drains.
+absl::Status Admit(FetchServiceImpl& service, FetchServiceImpl*& admitted) {
+  if (!service.EnterCall()) {
+    return absl::UnavailableError("fetch server shutting down: not taking new calls");
+  }
+  admitted = &service;
+  return absl::OkStatus();
+}
+
 absl::Status Overloaded(const Dispatcher& d) {
   return absl::ResourceExhaustedError(absl::StrCat(
       "fetch service busy: all ", d.capacity(), " concurrent fetch slots are in use"));
@@ -43,7 +52,8 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
     std::unique_lock<std::mutex> lock(call->mu_);
     call->self_ = call;
     service.NameServer(*context);
-    absl::Status s = service.Authenticate(*context);
+    absl::Status s = Admit(service, call->service_);
+    if (s.ok()) s = service.Authenticate(*context);
     if (s.ok()) s = ValidateFetchRequest(*request);
     if (s.ok() && service.dispatcher().TryReserve(1) == 0) s = Overloaded(service.dispatcher());
     if (!s.ok()) {
@@ -86,8 +96,13 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   void OnDone() override {
     std::shared_ptr<UnaryCall> self;
-    std::lock_guard<std::mutex> lock(mu_);
-    self = std::move(self_);  // released after the lock, possibly the last reference
+    FetchServiceImpl* service;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      self = std::move(self_);  // released after the lock, possibly the last reference
+      service = service_;
+    }
+    if (service != nullptr) service->ExitCall();  // last: the service may go after it
   }
 
  private:
@@ -120,6 +135,7 @@ class UnaryCall final : public grpc::ServerUnaryReactor {
 
   std::mutex mu_;
   std::shared_ptr<UnaryCall> self_;
+  FetchServiceImpl* service_ = nullptr;  // set when admitted (it counts this call)
   bool bound_ = false;     // initial metadata sent: gRPC has bound the reactor
   bool finished_ = false;  // Finish was called (or is about to be, by whoever set this)
   std::optional<grpc::Status> result_;  // ready before bound_
@@ -138,7 +154,8 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
     call->self_ = call;
     service.NameServer(*context);
     const FetchServiceOptions& o = service.options();
-    absl::Status s = service.Authenticate(*context);
+    absl::Status s = Admit(service, call->service_);
+    if (s.ok()) s = service.Authenticate(*context);
     if (s.ok()) s = ValidateFetchManyRequest(*request, o.max_requests_per_call);
     if (s.ok()) {
       int c = request->max_concurrency() > 0 ? request->max_concurrency()
@@ -189,8 +206,13 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
 
   void OnDone() override {
     std::shared_ptr<StreamCall> self;
-    std::lock_guard<std::mutex> lock(mu_);
-    self = std::move(self_);
+    FetchServiceImpl* service;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      self = std::move(self_);
+      service = service_;
+    }
+    if (service != nullptr) service->ExitCall();
   }
 
  private:
@@ -311,6 +333,7 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
 
   std::mutex mu_;
   std::shared_ptr<StreamCall> self_;
+  FetchServiceImpl* service_ = nullptr;  // set when admitted (it counts this call)
   int concurrency_ = 1;
   int slots_ = 0;      // reserved from the dispatcher: in_flight_, plus spares in PumpLocked
   int next_ = 0;       // the next request to start
@@ -337,6 +360,28 @@ grpc::ServerUnaryReactor* FetchServiceImpl::Fetch(grpc::CallbackServerContext* c
 grpc::ServerWriteReactor<v1::FetchResponse>* FetchServiceImpl::FetchMany(
     grpc::CallbackServerContext* context, const v1::FetchManyRequest* request) {
   return StreamCall::Begin(*this, context, request);
+}
+
+void FetchServiceImpl::StartDraining() {
+  std::lock_guard<std::mutex> lock(calls_mu_);
+  draining_ = true;
+}
+
+bool FetchServiceImpl::WaitForCalls(absl::Time deadline) {
+  std::unique_lock<std::mutex> lock(calls_mu_);
+  return calls_cv_.wait_until(lock, absl::ToChronoTime(deadline), [&] { return calls_ == 0; });
+}
+
+bool FetchServiceImpl::EnterCall() {
+  std::lock_guard<std::mutex> lock(calls_mu_);
+  if (draining_) return false;
+  ++calls_;
+  return true;
+}
+
+void FetchServiceImpl::ExitCall() {
+  std::lock_guard<std::mutex> lock(calls_mu_);
+  if (--calls_ == 0) calls_cv_.notify_all();
 }
 
 void FetchServiceImpl::SetServerName(std::string name) {

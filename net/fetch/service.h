@@ -26,6 +26,9 @@
 //   call is finished at once and its fetches are cancelled on their loops (their connections
 //   closed); their slots come back as each fetch ends. A FetchMany whose last fetches ended
 //   at its deadline before gRPC noticed it still ends DEADLINE_EXCEEDED, not OK.
+// - Draining (FetchServer::Shutdown): after StartDraining, new calls fail with UNAVAILABLE
+//   ("shutting down": clients go to another replica) while admitted calls go on;
+//   WaitForCalls waits for them.
 // - Auth: with a bearer token set, a call without `authorization: Bearer <token>` (the scheme
 //   in any case) fails with UNAUTHENTICATED; tokens are compared by their SHA-256 digests (see
 //   bearer_token.h).
@@ -44,11 +47,14 @@
 #define CORIO_NET_FETCH_SERVICE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "net/fetch/bearer_token.h"
 #include "net/fetch/dispatcher.h"
@@ -88,12 +94,29 @@ class FetchServiceImpl final : public v1::FetchService::CallbackService {
   // Adds the `corio-fetch-server` initial metadata to a call.
   void NameServer(grpc::CallbackServerContext& context) const;
 
+  // Draining (a graceful shutdown): from now on new calls fail with UNAVAILABLE, while the
+  // calls already admitted go on. Any thread.
+  void StartDraining();
+  // Blocks until no admitted call is left (gRPC has finished each: OnDone) or `deadline`;
+  // false at the deadline. Any thread but gRPC's and the loops'.
+  bool WaitForCalls(absl::Time deadline);
+
+  // For the calls: EnterCall is false when draining (the call is refused, not admitted);
+  // an admitted call calls ExitCall once, from OnDone.
+  bool EnterCall();
+  void ExitCall();
+
  private:
   Dispatcher& dispatcher_;
   FetchServiceOptions options_;
   BearerToken token_;
   std::unique_ptr<const std::string> late_name_;   // owns what late_name_ptr_ points to
   std::atomic<const std::string*> late_name_ptr_{nullptr};
+
+  std::mutex calls_mu_;
+  std::condition_variable calls_cv_;
+  int calls_ = 0;          // admitted, not yet done (guarded by calls_mu_)
+  bool draining_ = false;  // guarded by calls_mu_
 };
 
 // absl::Status <-> grpc::Status (the codes are the same numbers; ToGrpcStatus makes the
