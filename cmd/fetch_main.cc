@@ -10,6 +10,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/logging.h"
+#include "grpc/support/log.h"
 #include "cmd/fetch_cmd/input.h"
 #include "cmd/fetch_cmd/options.h"
 #include "cmd/fetch_cmd/output.h"
@@ -26,6 +28,16 @@ namespace {
 using corio::fetch_cmd::FetchOptions;
 using corio::fetch_cmd::kSeeHelp;
 using corio::fetch_cmd::ParsedArgs;
+
+// With --server, failures reach the user as each URL's error (or one usage line): gRPC's and
+// protobuf's own log lines ("E1201 ... ssl_transport_security.cc ...", "[libprotobuf ERROR
+// ...]") would only add noise to stderr. Set before gRPC starts. GRPC_VERBOSITY or GRPC_TRACE
+// in the environment keep gRPC's lines, for debugging.
+void QuietGrpcAndProtobufLogs() {
+  google::protobuf::SetLogHandler(nullptr);  // drops all but FATAL
+  if (std::getenv("GRPC_VERBOSITY") != nullptr || std::getenv("GRPC_TRACE") != nullptr) return;
+  gpr_set_log_function([](gpr_log_func_args*) {});
+}
 
 int UsageError(const std::string& message) {
   std::fprintf(stderr, "fetch: %s\n%s", message.c_str(), kSeeHelp);
@@ -74,6 +86,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<corio::fetch::FetchClient> fetch_client;
   std::unique_ptr<corio::fetch_cmd::BodyFiles> body_files;
   if (!o.server.empty()) {
+    QuietGrpcAndProtobufLogs();
     corio::fetch::FetchClientOptions client_options;
     client_options.target = o.server;
     client_options.tls = !o.server_cacert.empty();

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/http_server.h"
+#include "testing/tls_certs.h"
 
 namespace {
 
@@ -102,7 +103,8 @@ TEST_F(FetchRemoteTest, SameResultsAsALocalRun) {
   for (JsonObject& o : ParseJsonLines(local.out)) l[o["url"].str] = o;
   ASSERT_EQ(r.size(), urls.size()) << remote.out;
   for (const std::string& u : urls) {
-    for (const char* field : {"status", "bytes", "final_url", "redirects", "error_code"}) {
+    for (const char* field :
+         {"status", "bytes", "final_url", "redirects", "error", "error_code"}) {
       EXPECT_EQ(r[u][field].kind, l[u][field].kind) << u << " " << field;
       EXPECT_EQ(r[u][field].number, l[u][field].number) << u << " " << field;
       EXPECT_EQ(r[u][field].str, l[u][field].str) << u << " " << field;
@@ -151,6 +153,29 @@ TEST_F(FetchRemoteTest, WorkIsSpreadOverEveryReplicaAndAKilledOneLosesNothing) {
   // Every replica answered some (the killed one before it died, unless it had none yet).
   EXPECT_THAT(r.err, HasSubstr(replicas[0]->address() + ": "));
   EXPECT_THAT(r.err, HasSubstr(replicas[2]->address() + ": "));
+}
+
+// gRPC's and protobuf's own log lines stay off fetch's stderr: a server whose certificate the
+// given CA did not sign is each URL's UNAVAILABLE, and stderr holds only fetch's own lines (it
+// had gRPC's "E1201 ... ssl_transport_security.cc ... Handshake failed ..." per attempt).
+TEST_F(FetchRemoteTest, GrpcLogLinesStayOffStderr) {
+  absl::StatusOr<corio::testing::TlsCerts> certs = corio::testing::TlsCerts::Create();
+  ASSERT_TRUE(certs.ok()) << certs.status();
+  absl::StatusOr<corio::testing::TlsCerts> other = corio::testing::TlsCerts::Create();
+  ASSERT_TRUE(other.ok()) << other.status();
+  Replica replica("127.0.0.1", {"--tls_cert=" + certs->server_cert_file(),
+                                "--tls_key=" + certs->server_key_file()});
+  Subprocess::Result r =
+      RunFetch({"--output=jsonl", "--timeout=5s", "--server=" + replica.address(),
+                "--server_cacert=" + other->ca_file(), web_->url("/page/1")});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  std::vector<JsonObject> lines = ParseJsonLines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out << r.err;
+  EXPECT_EQ(lines[0]["error_code"].str, "UNAVAILABLE");
+  for (absl::string_view line : absl::StrSplit(r.err, '\n', absl::SkipEmpty())) {
+    EXPECT_FALSE(absl::StrContains(line, ".cc:")) << line;  // "E1201 12:00:00 ... file.cc:123]"
+    EXPECT_FALSE(absl::StrContains(line, "libprotobuf")) << line;
+  }
 }
 
 TEST(FetchRemoteUsageTest, ServerNeedsUrls) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "net/fetch/fetch_stream.h"
+#include "net/http/url.h"
 #include "tasks/event.h"
 #include "tasks/spawn.h"
 
@@ -33,6 +34,14 @@ class RemoteFetcher final : public LoopFetcher {
         stream_(client, StreamOptions(options_)) {}
 
   Task<void> Fetch(FetchResult& r) override {
+    // A URL the HTTP client would refuse fails here, with the local run's message (see
+    // http::Client: "http GET ftp://x/: url ...: unsupported scheme"), never sent.
+    absl::StatusOr<http::Url> url = http::ParseUrl(r.url);
+    if (!url.ok()) {
+      r.error = absl::InvalidArgumentError(
+          absl::StrCat("http ", options_.method, " ", r.url, ": ", url.status().message()));
+      co_return;
+    }
     Pending pending;
     pending_.emplace(r.index, &pending);
     stream_.Push({.id = r.index, .request = MakeFetchRequest(options_, r.url)});
