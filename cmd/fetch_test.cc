@@ -178,6 +178,20 @@ TEST_F(FetchTest, StdinIsReadLazilyAndResultsComeBeforeTheEnd) {
   EXPECT_EQ(ParseJsonLines(r.out).size(), 6u);
 }
 
+// With more permits than lines, the reader sends what it has read before it waits for more
+// input (URLs go to the loops in batches): one line, stdin left open, its result comes.
+TEST_F(FetchTest, ABatchOfUrlsIsSentBeforeTheReaderWaitsForInput) {
+  absl::StatusOr<Subprocess> p =
+      Subprocess::Start({g_fetch_path, "--output=jsonl", "--input=-", "--concurrency=64"});
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE(p->WriteStdin("# a comment\n\n" + Url("/page/0") + "\n# another\n"));
+  EXPECT_TRUE(p->WaitForLines(1, absl::Seconds(60)));
+  ASSERT_TRUE(p->WriteStdin(Url("/page/1") + "\n"));
+  Subprocess::Result r = p->Wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ParseJsonLines(r.out).size(), 2u);
+}
+
 TEST_F(FetchTest, RedirectsAreFollowedAndCounted) {
   server_->Route("/r1", HttpResponse::Redirect(302, "/r2"));
   server_->Route("/r2", HttpResponse::Redirect(301, Url("/hello")));

@@ -123,6 +123,18 @@ bool UrlInput::Fill() {
   }
 }
 
+bool UrlInput::NextIsReady() const {
+  if (from_list_ || eof_ || !status_.ok()) return true;
+  // A buffered line that is a URL (blank lines and comments before it are skipped by Next()).
+  for (size_t at = pos_;;) {
+    const size_t nl = buf_.find('\n', at);
+    if (nl == std::string::npos) return false;
+    absl::string_view line = absl::StripAsciiWhitespace(absl::string_view(buf_).substr(at, nl - at));
+    if (!line.empty() && line.front() != '#') return true;
+    at = nl + 1;
+  }
+}
+
 std::optional<std::string> UrlInput::NextLine(bool* too_long) {
   *too_long = false;
   bool skipping = false;  // discarding the rest of an over-long line

@@ -57,6 +57,9 @@ class UrlInput {
 
   // The next URL, or nullopt at the end of the list (or after an error or Interrupt()).
   std::optional<InputItem> Next();
+  // True when Next() will return without waiting for input: a URL line is buffered, the list
+  // came from the command line, or the input has ended.
+  bool NextIsReady() const;
   // Thread-safe: wakes a blocked Next().
   void Interrupt();
   // OK after a complete list; the read error or CANCELLED otherwise.

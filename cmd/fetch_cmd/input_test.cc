@@ -105,6 +105,33 @@ TEST(UrlInputTest, InterruptWakesABlockedReader) {
   close(fds[1]);
 }
 
+TEST(UrlInputTest, NextIsReadyOnlyWhenAUrlLineIsBuffered) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  auto in = UrlInput::FromFd(fds[0], /*owned=*/true, "pipe");
+  ASSERT_TRUE(in.ok());
+  UrlInput& input = **in;
+  EXPECT_FALSE(input.NextIsReady());  // nothing read yet: Next() would wait
+  const std::string data = "http://a/\n  # comment\n\n   \nhttp://b/\n# trailing\nhttp://c";
+  ASSERT_EQ(write(fds[1], data.data(), data.size()), static_cast<ssize_t>(data.size()));
+  std::optional<InputItem> a = input.Next();  // reads the whole chunk
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->text, "http://a/");
+  EXPECT_TRUE(input.NextIsReady());  // http://b/, behind blank and comment lines
+  std::optional<InputItem> b = input.Next();
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->text, "http://b/");
+  EXPECT_FALSE(input.NextIsReady());  // a comment, then a line without its end yet
+  close(fds[1]);  // EOF: the last line is complete
+  std::optional<InputItem> c = input.Next();
+  ASSERT_TRUE(c.has_value());
+  EXPECT_EQ(c->text, "http://c");
+  EXPECT_TRUE(input.NextIsReady());  // at the end: Next() returns at once
+  EXPECT_FALSE(input.Next().has_value());
+
+  EXPECT_TRUE(UrlInput::FromList({"http://x/"})->NextIsReady());
+}
+
 TEST(UrlInputTest, MissingFileIsNotFoundAndNamesIt) {
   auto in = UrlInput::OpenFile("/nonexistent/urls.txt");
   EXPECT_THAT(in.status(), StatusIs(absl::StatusCode::kNotFound));

@@ -47,27 +47,51 @@ absl::Status ErrnoError(absl::string_view what) {
 // Permits for URLs in flight (taken by the reader thread, returned when a result has been
 // written), and — for --output=body — a window past the first result not yet written, so
 // results that finish ahead of a slow one hold a bounded number of bodies.
+//
+// The reader takes permits in batches: once it waits, it is woken when `wake_at` are free (not
+// at every release), and takes up to its batch at once — one thread wake-up per batch of URLs,
+// not one per URL. With a window (body mode) every release may move the window: no batching.
 class Permits {
  public:
   Permits(int n, uint64_t window, const Output* output)
-      : free_(n), window_(window), output_(output) {}
+      : free_(n),
+        wake_at_(window != 0 ? 1 : std::clamp(n / 8, 1, 16)),
+        window_(window),
+        output_(output) {}
 
-  // Blocks until a permit is free (and `index` is inside the window); false after Shutdown().
-  bool Acquire(uint64_t index) {
+  // Blocks until a permit is free (and `index` is inside the window), then takes as many as
+  // are free, up to `most` (and within the window from `index` on). Returns how many it took;
+  // 0 after Shutdown().
+  int AcquireSome(uint64_t index, int most) {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] {
-      return shut_ || (free_ > 0 && (window_ == 0 || index < output_->written_upto() + window_));
-    });
-    if (shut_) return false;
-    --free_;
-    return true;
+    uint64_t room = 0;  // how many indexes from `index` on are inside the window
+    auto ready = [&] {
+      if (shut_ || free_ <= 0) return shut_;
+      if (window_ == 0) return true;
+      const uint64_t end = output_->written_upto() + window_;
+      room = end > index ? end - index : 0;
+      return room > 0;
+    };
+    if (!ready()) {
+      // Woken when `wake_at_` permits are free, or at Shutdown(); then as soon as ready.
+      ++waiting_;
+      cv_.wait(lock, [&] { return shut_ || (free_ >= wake_at_ && ready()); });
+      --waiting_;
+    }
+    if (shut_) return 0;
+    int n = std::min(free_, std::max(most, 1));
+    if (window_ != 0) n = static_cast<int>(std::min<uint64_t>(n, room));
+    free_ -= n;
+    return n;
   }
-  void Release() {
+  void Release(int n = 1) {
+    bool wake = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      ++free_;
+      free_ += n;
+      wake = waiting_ > 0 && free_ >= wake_at_;
     }
-    cv_.notify_all();
+    if (wake) cv_.notify_one();  // one waiter: the reader thread
   }
   void Shutdown() {
     {
@@ -81,7 +105,9 @@ class Permits {
   std::mutex mu_;
   std::condition_variable cv_;
   int free_;
+  int waiting_ = 0;
   bool shut_ = false;
+  const int wake_at_;
   const uint64_t window_;
   const Output* const output_;
 };
@@ -342,26 +368,50 @@ Task<absl::Status> LoopMain(LoopCtx* ctx) {
   co_return absl::OkStatus();
 }
 
-// The reader thread: the input, lazily, to the least busy loop.
+// The reader thread: the input, lazily, to the least busy loop. URLs go out in batches, one
+// post per loop per batch: a batch is sent when its permits are used up, or before a read that
+// may have to wait for input (so results start while a slow input is still being read).
 void ReadInput(Shared* s) {
+  constexpr int kMaxBatch = 64;
+  const size_t n = s->loops.size();
+  std::vector<std::vector<InputItem>> batches(n);
+  auto flush = [&] {
+    for (size_t i = 0; i < n; ++i) {
+      if (batches[i].empty()) continue;
+      LoopCtx* ctx = s->loops[i].get();
+      std::vector<InputItem> items;
+      items.swap(batches[i]);
+      ctx->loop->CallSoonThreadSafe([ctx, items = std::move(items)]() mutable {
+        for (InputItem& it : items) (void)ctx->queue.TryPut(std::move(it));
+      });
+    }
+  };
   size_t rr = 0;
-  while (std::optional<InputItem> item = s->input->Next()) {
-    if (!s->permits.Acquire(item->index)) break;
-    const size_t n = s->loops.size();
-    LoopCtx* best = s->loops[rr % n].get();
+  int held = 0;  // permits taken and not yet given to a URL
+  for (;;) {
+    if (held == 0) {
+      flush();
+      held = s->permits.AcquireSome(s->input->count(), kMaxBatch);
+      if (held == 0) break;  // shut down
+    }
+    if (!s->input->NextIsReady()) flush();
+    std::optional<InputItem> item = s->input->Next();
+    if (!item) break;
+    --held;
+    size_t best = rr % n;
     for (size_t k = 1; k < n; ++k) {
-      LoopCtx* c = s->loops[(rr + k) % n].get();
-      if (c->outstanding.load(std::memory_order_relaxed) <
-          best->outstanding.load(std::memory_order_relaxed)) {
+      const size_t c = (rr + k) % n;
+      if (s->loops[c]->outstanding.load(std::memory_order_relaxed) <
+          s->loops[best]->outstanding.load(std::memory_order_relaxed)) {
         best = c;
       }
     }
     ++rr;
-    best->outstanding.fetch_add(1, std::memory_order_relaxed);
-    best->loop->CallSoonThreadSafe([best, it = std::move(*item)]() mutable {
-      (void)best->queue.TryPut(std::move(it));
-    });
+    s->loops[best]->outstanding.fetch_add(1, std::memory_order_relaxed);
+    batches[best].push_back(std::move(*item));
   }
+  flush();
+  if (held > 0) s->permits.Release(held);
   if (s->input->status().ok() && !s->interrupted.load()) {
     s->input_total.store(static_cast<int64_t>(s->input->count()));
   }
