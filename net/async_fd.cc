@@ -21,6 +21,7 @@ absl::StatusOr<AsyncFd> AsyncFd::Create(int fd) {
   absl::StatusOr<FdWatcher> w = FdWatcher::Start(
       *loop, fd, io::kReadable | io::kWritable | io::kEdgeTriggered, [s](uint32_t ready) {
         const bool trouble = (ready & (io::kError | io::kHangup)) != 0;
+        if (trouble) s->hangup = true;
         for (int dir = 0; dir < 2; ++dir) {
           const uint32_t bit = dir == 0 ? io::kReadable : io::kWritable;
           if ((ready & bit) || trouble) {

@@ -58,6 +58,16 @@ class AsyncFd {
 
   // Edge-triggered readiness: clear a direction when a syscall returned EAGAIN.
   void ClearReadable() { state_->ready[0] = false; }
+  // For a stream socket whose read returned fewer bytes than asked (and more than 0): the
+  // receive queue was empty then, so whatever arrives later raises a new edge — unless the
+  // peer's FIN (or an error) came with those bytes and was already reported: that end-of-file
+  // raises no further edge, so once a hangup or error was seen readiness is kept.
+  void ClearReadableAfterShortRead() {
+    if (!state_->hangup) state_->ready[0] = false;
+  }
+  // Whether the fd may have bytes to read: set by every readiness event, cleared above. A
+  // read attempted while this is false would almost surely be EAGAIN: wait instead.
+  bool readable() const { return state_->ready[0]; }
   void ClearWritable() { state_->ready[1] = false; }
 
   // Fairness: call after each operation that completed without waiting, with the bytes it
@@ -142,6 +152,7 @@ class AsyncFd {
   struct State {
     int fd = -1;
     bool ready[2] = {false, false};
+    bool hangup = false;  // an error or hangup was reported (sticky)
     Awaiter* waiter[2] = {nullptr, nullptr};
     unsigned inline_ops = 0;
     size_t inline_bytes = 0;

@@ -81,19 +81,34 @@ Task<absl::StatusOr<AsyncFd>> ConnectFd(SocketAddress peer) {
 
 Task<absl::StatusOr<size_t>> ReadOn(Conn* c, absl::Span<char> buf, absl::Time deadline) {
   CORIO_TCP_BEGIN_(c, 0, "read from");
+  bool timed_out = false;
   for (;;) {
-    const ssize_t n = ::read(c->fd.fd(), buf.data(), buf.size());
-    if (n >= 0) {
-      c->yield_due[0] = c->fd.UseBudget(static_cast<size_t>(n));
-      co_return static_cast<size_t>(n);
+    // Not known readable (the last read drained the socket and no event came since): wait
+    // for the event rather than spend a read on EAGAIN — after writing a request, the
+    // response is seldom there yet. Once the deadline passed, one last read: bytes that
+    // arrived in time win over the timeout even when their event was not polled yet.
+    if (timed_out || c->fd.readable()) {
+      const ssize_t n = ::read(c->fd.fd(), buf.data(), buf.size());
+      if (n >= 0) {
+        // A short read emptied the receive queue: bytes arriving from now on raise a new
+        // edge (epoll and io_uring's multishot poll report every arrival), so the next read
+        // waits for it instead of finding EAGAIN.
+        if (n > 0 && static_cast<size_t>(n) < buf.size()) c->fd.ClearReadableAfterShortRead();
+        c->yield_due[0] = c->fd.UseBudget(static_cast<size_t>(n));
+        co_return static_cast<size_t>(n);
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN) co_return SockError(errno, "read from", c->peer);
+      c->fd.ClearReadable();
+      if (timed_out) {
+        co_return absl::DeadlineExceededError(
+            absl::StrCat("read from ", c->peer.ToString(), ": deadline exceeded"));
+      }
     }
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) co_return SockError(errno, "read from", c->peer);
-    c->fd.ClearReadable();
     absl::Status ready = co_await c->fd.Readable(deadline);
     if (absl::IsDeadlineExceeded(ready)) {
-      co_return absl::DeadlineExceededError(
-          absl::StrCat("read from ", c->peer.ToString(), ": deadline exceeded"));
+      timed_out = true;
+      continue;
     }
     if (!ready.ok()) co_return ready;  // nothing taken; if CANCELLED `c` may be gone
   }
