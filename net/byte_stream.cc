@@ -45,6 +45,17 @@ Task<absl::Status> ByteStream::WriteAllv(absl::Span<const absl::string_view> pie
   co_return absl::OkStatus();
 }
 
+Task<absl::Status> ByteStream::WriteAllvBefore(absl::Span<const absl::string_view> pieces,
+                                               absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) co_return co_await WriteAllv(pieces);
+  absl::Status s = co_await WithDeadline(deadline, WriteAllv(pieces));
+  if (absl::IsDeadlineExceeded(s)) {
+    co_return absl::DeadlineExceededError(
+        absl::StrCat("write to ", PeerName(), ": deadline exceeded"));
+  }
+  co_return s;
+}
+
 Task<absl::StatusOr<size_t>> ByteStream::Write(absl::string_view data) {
   absl::Status s = co_await WriteAll(data);
   if (!s.ok()) co_return s;

@@ -63,6 +63,13 @@ class ByteStream {
   // WriteAll of each piece in turn.
   virtual Task<absl::Status> WriteAllv(absl::Span<const absl::string_view> pieces);
 
+  // WriteAllv, failing with DEADLINE_EXCEEDED when the stream has not taken every byte by
+  // `deadline` (the loop's clock; the message says how far it got; InfiniteFuture: no bound).
+  // Default: WriteAllv under WithDeadline (a child task per call); TcpStream arms a timer on
+  // its own wait instead, and only when the socket cannot take the bytes at once.
+  virtual Task<absl::Status> WriteAllvBefore(absl::Span<const absl::string_view> pieces,
+                                             absl::Time deadline);
+
   // Writes some of `data` (at least one byte unless `data` is empty), waiting only until the
   // stream can take any; returns how many bytes it wrote. Default: WriteAll(data).
   virtual Task<absl::StatusOr<size_t>> Write(absl::string_view data);

@@ -62,6 +62,25 @@ TEST(ByteStreamTest, DefaultReadBeforeTimesOutAndKeepsDataThatArrivesInTime) {
   EXPECT_THAT(RunTask(main()), IsOk());
 }
 
+TEST(ByteStreamTest, DefaultWriteAllvBeforeWritesInTimeAndTimesOutOnAFullPeer) {
+  auto main = []() -> Task<absl::Status> {
+    MemoryStream::Options reader = {.name = "memory-server"};
+    reader.capacity = 8;  // what the peer holds unread before writes to it wait
+    auto [a, b] = MemoryStreamPair({.name = "memory-client"}, reader);
+    Minimal s(std::move(a));
+    absl::string_view pieces[] = {"abc", "defgh"};
+    const absl::Time start = EventLoop::Current()->Now();
+    CORIO_CO_RETURN_IF_ERROR(co_await s.WriteAllvBefore(pieces, start + absl::Seconds(3)));
+    absl::string_view more[] = {"ijk"};  // the peer holds 8 unread bytes: this waits
+    absl::Status late = co_await s.WriteAllvBefore(more, start + absl::Seconds(3));
+    EXPECT_THAT(late,
+                StatusIs(absl::StatusCode::kDeadlineExceeded, "write to peer: deadline exceeded"));
+    EXPECT_EQ(EventLoop::Current()->Now() - start, absl::Seconds(3));
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
 TEST(ByteStreamTest, DefaultWriteAllvWriteAndReadExactly) {
   auto main = []() -> Task<absl::Status> {
     auto [a, b] = MemoryStreamPair();

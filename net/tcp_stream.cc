@@ -157,7 +157,7 @@ absl::StatusOr<size_t> SendNow(Conn* c, Pending& p) {
 }
 
 // WriteAll/WriteAllv: all of `p`, or an error saying how far it got.
-Task<absl::Status> SendAllOn(Conn* c, Pending p) {
+Task<absl::Status> SendAllOn(Conn* c, Pending p, absl::Time deadline) {
   CORIO_TCP_BEGIN_(c, 1, "write to");
   size_t total = 0;
   for (const iovec& v : p.pieces) total += v.iov_len;
@@ -171,7 +171,14 @@ Task<absl::Status> SendAllOn(Conn* c, Pending p) {
     }
     sent += *n;
     if (p.empty()) break;
-    absl::Status ready = co_await c->fd.Writable();
+    absl::Status ready = co_await c->fd.Writable(deadline);
+    if (absl::IsDeadlineExceeded(ready)) {
+      ready = absl::DeadlineExceededError(
+          absl::StrCat("write to ", c->peer.ToString(), ": deadline exceeded"));
+      if (sent == 0) co_return ready;
+      co_return absl::Status(ready.code(), absl::StrCat(ready.message(), " (after ", sent, " of ",
+                                                        total, " bytes)"));
+    }
     if (!ready.ok()) {
       // If CANCELLED, `c` may be gone: the message names no peer.
       if (sent == 0) co_return ready;
@@ -252,11 +259,16 @@ Task<absl::StatusOr<size_t>> TcpStream::ReadBefore(absl::Span<char> buf, absl::T
 
 Task<absl::Status> TcpStream::WriteAll(absl::string_view data) {
   absl::string_view one[] = {data};
-  return SendAllOn(conn_.get(), PendingOf(one));
+  return SendAllOn(conn_.get(), PendingOf(one), absl::InfiniteFuture());
 }
 
 Task<absl::Status> TcpStream::WriteAllv(absl::Span<const absl::string_view> pieces) {
-  return SendAllOn(conn_.get(), PendingOf(pieces));
+  return SendAllOn(conn_.get(), PendingOf(pieces), absl::InfiniteFuture());
+}
+
+Task<absl::Status> TcpStream::WriteAllvBefore(absl::Span<const absl::string_view> pieces,
+                                              absl::Time deadline) {
+  return SendAllOn(conn_.get(), PendingOf(pieces), deadline);
 }
 
 Task<absl::StatusOr<size_t>> TcpStream::Write(absl::string_view data) {

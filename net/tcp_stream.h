@@ -8,7 +8,7 @@
 // Connect is non-blocking; it honours the timeout and the task's cancellation at every point,
 // and closes the socket on every failure path. Sockets are created with TCP_NODELAY.
 // Completion contract, cancel safety and errors: see ByteStream. ReadBefore waits with a timer
-// on the socket's own wait (no task per call). A read that finds the socket drained by the
+// on the socket's own wait (no task per call), and so does WriteAllvBefore. A read that finds the socket drained by the
 // previous one (a short read) and no readiness event since waits for the next event instead
 // of trying a read that would nearly always find nothing (EAGAIN): after a request is
 // written, its response is seldom there yet. A read whose deadline passes tries once more
@@ -54,6 +54,8 @@ class TcpStream final : public ByteStream {
   Task<absl::StatusOr<size_t>> ReadBefore(absl::Span<char> buf, absl::Time deadline) override;
   Task<absl::Status> WriteAll(absl::string_view data) override;
   Task<absl::Status> WriteAllv(absl::Span<const absl::string_view> pieces) override;
+  Task<absl::Status> WriteAllvBefore(absl::Span<const absl::string_view> pieces,
+                                     absl::Time deadline) override;
   Task<absl::StatusOr<size_t>> Write(absl::string_view data) override;
   Task<absl::Status> Shutdown() override;
   void Close() override;

@@ -311,6 +311,26 @@ TEST_F(TcpStreamTest, ACancelledWriteAllSaysHowFarItGot) {
   EXPECT_THAT(RunTask(main()), StatusIs(absl::StatusCode::kCancelled));
 }
 
+TEST_F(TcpStreamTest, WriteAllvBeforeTimesOutOnAPeerThatDoesNotReadAndSaysHowFarItGot) {
+  auto main = []() -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(auto c, co_await Connected());
+    const std::string small = "GET / HTTP/1.1\r\n\r\n";
+    const absl::Time start = EventLoop::Current()->Now();
+    absl::string_view one[] = {small};
+    CORIO_CO_RETURN_IF_ERROR(co_await c->client.WriteAllvBefore(one, start + absl::Seconds(30)));
+    const std::string big(32 << 20, 'z');
+    absl::string_view pieces[] = {small, big};
+    absl::Status s = co_await c->client.WriteAllvBefore(pieces, start + absl::Seconds(30));
+    EXPECT_THAT(s, StatusIs(absl::StatusCode::kDeadlineExceeded,
+                            HasSubstr("write to " + c->client.PeerName() + ": deadline exceeded")));
+    EXPECT_THAT(std::string(s.message()),
+                ::testing::MatchesRegex(".*\\(after [1-9][0-9]* of 33554450 bytes\\)"));
+    EXPECT_EQ(EventLoop::Current()->Now() - start, absl::Seconds(30));
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
 TEST_F(TcpStreamTest, ReadBeforeTimesOutOnVirtualTimeAndTheStreamStaysUsable) {
   auto main = []() -> Task<absl::Status> {
     CORIO_CO_ASSIGN_OR_RETURN(auto c, co_await Connected());

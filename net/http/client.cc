@@ -141,17 +141,24 @@ struct Hop {
                                            limits);
   }
 
+  // Open within the connect timeout and the request's total `deadline`, whichever comes
+  // first.
   static Task<absl::StatusOr<std::unique_ptr<Connection>>> OpenWithin(Pool* pool,
                                                                       const ClientOptions* options,
                                                                       const Url* url,
-                                                                      std::string key) {
+                                                                      std::string key,
+                                                                      absl::Time deadline) {
     const absl::Duration t = options->connect_timeout;
+    absl::Time until = deadline;
+    if (t != absl::InfiniteDuration()) until = std::min(until, EventLoop::Current()->Now() + t);
     absl::StatusOr<std::unique_ptr<Connection>> c;
-    if (t == absl::InfiniteDuration()) {
+    if (until == absl::InfiniteFuture()) {
       c = co_await Open(pool, options, url, std::move(key));
     } else {
-      c = co_await WithTimeout(t, Open(pool, options, url, std::move(key)));
-      if (absl::IsDeadlineExceeded(c.status())) {
+      c = co_await WithDeadline(until, Open(pool, options, url, std::move(key)));
+      // Past the total deadline, Send words the error.
+      if (absl::IsDeadlineExceeded(c.status()) && t != absl::InfiniteDuration() &&
+          EventLoop::Current()->Now() < deadline) {
         c = absl::DeadlineExceededError(absl::StrCat("connect timeout ", absl::FormatDuration(t),
                                                      " exceeded (", url->HostPort(), ")"));
       }
@@ -243,21 +250,31 @@ Task<absl::StatusOr<Response>> Client::Send(Request request) {
   Pool* pool = pool_.get();
   ++pool->stats().requests;
   const absl::Duration total = request.timeout.value_or(options_.total_timeout);
-  absl::StatusOr<Response> r;
-  if (total == absl::InfiniteDuration()) {
-    r = co_await SendWithin(&request, absl::InfiniteFuture(), total);
-  } else {
-    const absl::Time deadline = EventLoop::Current()->Now() + total;
-    r = co_await WithDeadline(deadline, SendWithin(&request, deadline, total));
-    if (absl::IsDeadlineExceeded(r.status()) && EventLoop::Current()->Now() >= deadline) {
+  // No task per request for the total timeout: every suspension point below is bounded by
+  // `deadline` itself (permit waits, connecting, writes, reads; backoffs end before it).
+  const absl::Time deadline = total == absl::InfiniteDuration()
+                                  ? absl::InfiniteFuture()
+                                  : EventLoop::Current()->Now() + total;
+  absl::StatusOr<Response> r = co_await SendWithin(&request, deadline, total);
+  if (!r.ok()) {
+    if (absl::IsDeadlineExceeded(r.status()) && deadline != absl::InfiniteFuture() &&
+        EventLoop::Current()->Now() >= deadline) {
       r = absl::DeadlineExceededError(absl::StrCat("http ", request.method, " ", request.url,
                                                    ": total timeout ", absl::FormatDuration(total),
                                                    " exceeded"));
     }
+    ++pool->stats().failures;
   }
-  if (!r.ok()) ++pool->stats().failures;
   co_return r;
 }
+
+namespace {
+// A permit for `key`, waiting at most until `deadline`.
+Task<absl::Status> AcquirePermitBefore(Pool* pool, const std::string* key, absl::Time deadline) {
+  if (deadline == absl::InfiniteFuture()) co_return co_await pool->AcquirePermit(*key);
+  co_return co_await WithDeadline(deadline, pool->AcquirePermit(*key));
+}
+}  // namespace
 
 Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadline,
                                                   absl::Duration total) {
@@ -286,8 +303,10 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadl
 
   for (;;) {
     const std::string key = PoolKey(ex.url);
-    absl::Status permit = co_await pool_->AcquirePermit(key);
-    if (!permit.ok()) co_return permit;
+    if (!pool_->TryAcquirePermit(key)) {
+      absl::Status permit = co_await AcquirePermitBefore(pool_.get(), &key, deadline);
+      if (!permit.ok()) co_return permit;
+    }
     // From here the permit is owned by the BodyReader (or released below on
     // failure).
     std::unique_ptr<Connection> conn = pool_->TakeIdle(key, IsIdempotentMethod(ex.method));
@@ -299,7 +318,7 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadl
                 // connection
       if (conn == nullptr) {
         absl::StatusOr<std::unique_ptr<Connection>> opened =
-            co_await Hop::OpenWithin(pool_.get(), &options_, &ex.url, key);
+            co_await Hop::OpenWithin(pool_.get(), &options_, &ex.url, key, deadline);
         if (!opened.ok()) {
           pool_->ReleasePermit(key);
           result = WithContext(opened.status(), ex.what);
@@ -319,11 +338,13 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadl
       conn->parser().Reset(ex.method == "HEAD");
       ReadLimits limits{deadline, total, options_.read_timeout};
       reader = std::make_unique<BodyReader>(pool_, std::move(conn), limits, ex.what);
-      if (req->body.size() > kInlineBody) {
-        const absl::string_view pieces[2] = {reader->conn()->write_buffer(), req->body};
-        s = co_await reader->conn()->stream().WriteAllv(absl::MakeConstSpan(pieces));
-      } else {
-        s = co_await reader->conn()->stream().WriteAll(reader->conn()->write_buffer());
+      {
+        // A large body is written from the Request, not copied behind the head.
+        const absl::string_view pieces[2] = {
+            reader->conn()->write_buffer(),
+            req->body.size() > kInlineBody ? absl::string_view(req->body) : absl::string_view()};
+        s = co_await reader->conn()->stream().WriteAllvBefore(absl::MakeConstSpan(pieces),
+                                                              deadline);
       }
       bool any_bytes = false;
       if (s.ok()) {
@@ -342,8 +363,10 @@ Task<absl::StatusOr<Response>> Client::SendWithin(Request* req, absl::Time deadl
       ++replays;
       replayed = true;
       reused = false;
-      absl::Status again = co_await pool_->AcquirePermit(key);
-      if (!again.ok()) co_return again;
+      if (!pool_->TryAcquirePermit(key)) {
+        absl::Status again = co_await AcquirePermitBefore(pool_.get(), &key, deadline);
+        if (!again.ok()) co_return again;
+      }
     }
 
     if (reader != nullptr) {

@@ -22,6 +22,7 @@
 #include "testing/fd_leak_check.h"
 #include "testing/run_task.h"
 #include "testing/status_matchers.h"
+#include "testing/tcp_blackhole.h"
 #include "testing/tcp_server.h"
 #include "testing/tls_certs.h"
 
@@ -375,6 +376,52 @@ Task<absl::Status> ConnectTimeoutCoversDns() {
 }
 
 TEST_F(ClientTest, ConnectTimeoutCoversDns) { CORIO_EXPECT_OK(RunTask(ConnectTimeoutCoversDns())); }
+
+// The total timeout bounds a request write the server never reads (no task per request
+// bounds it: the write itself waits with the deadline).
+Task<absl::Status> TotalTimeoutCoversAStuckWrite() {
+  auto server = corio::testing::FakeTcpServer::Start(
+                    corio::testing::FakeTcpServer::Behavior::kStall)
+                    .value();
+  Client client;
+  Request req;
+  req.method = "POST";
+  req.url = absl::StrCat("http://", server->address().ToString(), "/upload");
+  req.body = std::string(64 << 20, 'x');  // more than the socket buffers hold
+  req.timeout = absl::Seconds(5);
+  const absl::Time start = EventLoop::Current()->Now();
+  absl::StatusOr<Response> r = co_await client.Send(std::move(req));
+  EXPECT_THAT(r.status(), StatusIs(absl::StatusCode::kDeadlineExceeded,
+                                   AllOf(HasSubstr("total timeout 5s"), HasSubstr("/upload"))));
+  EXPECT_EQ(EventLoop::Current()->Now() - start, absl::Seconds(5));
+  EXPECT_EQ(client.stats().active_connections, 0);
+  co_return absl::OkStatus();
+}
+
+TEST_F(ClientTest, TotalTimeoutCoversAWriteTheServerNeverReads) {
+  CORIO_EXPECT_OK(RunTask(TotalTimeoutCoversAStuckWrite()));
+}
+
+// Without a connect timeout, the total timeout still bounds connecting.
+Task<absl::Status> TotalTimeoutCoversConnect() {
+  auto hole = corio::testing::TcpBlackhole::Create().value();
+  ClientOptions options;
+  options.connect_timeout = absl::InfiniteDuration();
+  options.total_timeout = absl::Seconds(3);
+  Client client(options);
+  const absl::Time start = EventLoop::Current()->Now();
+  absl::StatusOr<Response> r =
+      co_await client.Get(absl::StrCat("http://", hole->address().ToString(), "/x"));
+  EXPECT_THAT(r.status(),
+              StatusIs(absl::StatusCode::kDeadlineExceeded, HasSubstr("total timeout 3s")));
+  EXPECT_EQ(EventLoop::Current()->Now() - start, absl::Seconds(3));
+  EXPECT_EQ(client.stats().active_connections, 0);
+  co_return absl::OkStatus();
+}
+
+TEST_F(ClientTest, TotalTimeoutCoversConnectWithoutAConnectTimeout) {
+  CORIO_EXPECT_OK(RunTask(TotalTimeoutCoversConnect()));
+}
 
 Task<absl::Status> NoPoolDeadlockAfterTimeouts() {
   auto server = ScriptServer::Start([](const RawRequest& req) {

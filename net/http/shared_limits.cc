@@ -43,6 +43,25 @@ Task<absl::Status> SharedLimitsImpl::Acquire(std::string key) {
   co_return s;
 }
 
+bool SharedLimitsImpl::TryAcquire(const std::string& key) {
+  corio::SharedSemaphore* host = nullptr;
+  if (limit_per_host_ > 0) {
+    host = HostSem(key);
+    if (!host->TryAcquire()) {
+      DropHostUser(key);
+      return false;
+    }
+  }
+  if (!total_.TryAcquire()) {
+    if (host != nullptr) {
+      host->Release();
+      DropHostUser(key);
+    }
+    return false;
+  }
+  return true;
+}
+
 void SharedLimitsImpl::Release(const std::string& key) {
   total_.Release();
   if (limit_per_host_ > 0) {

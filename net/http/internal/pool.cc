@@ -64,6 +64,29 @@ Task<absl::Status> Pool::AcquirePermit(const std::string& key) {
   co_return absl::OkStatus();
 }
 
+bool Pool::TryAcquirePermit(const std::string& key) {
+  Host& h = HostFor(key);
+  if (shared_ != nullptr) {
+    if (!shared_->impl_->TryAcquire(key)) {
+      MaybeForget(key);
+      return false;
+    }
+  } else {
+    if (h.sem != nullptr && !h.sem->TryAcquire()) {
+      MaybeForget(key);
+      return false;
+    }
+    if (!total_.TryAcquire()) {
+      if (h.sem != nullptr) h.sem->Release();
+      MaybeForget(key);
+      return false;
+    }
+  }
+  ++h.users;
+  ++stats_.active_connections;
+  return true;
+}
+
 void Pool::ReleasePermit(const std::string& key) {
   auto it = hosts_.find(key);
   if (shared_ != nullptr) {

@@ -42,6 +42,8 @@ class Pool {
   // Waits for a permit for `key` (which must outlive the call: a coroutine keeps the
   // reference). OK, or CANCELLED.
   Task<absl::Status> AcquirePermit(const std::string& key);
+  // Takes a permit for `key` now if one is free and nobody waits for it; never suspends.
+  bool TryAcquirePermit(const std::string& key);
   void ReleasePermit(const std::string& key);
 
   // The most recently used idle connection to `key` that is still usable (stale ones are

@@ -23,6 +23,8 @@ class SharedLimitsImpl {
  public:
   SharedLimitsImpl(int limit, int limit_per_host);
   Task<absl::Status> Acquire(std::string key);  // by value: a coroutine parameter
+  // Takes the permits now if they are free and nobody is queued for them; never suspends.
+  bool TryAcquire(const std::string& key);
   void Release(const std::string& key);
   int limit() const { return limit_; }
   int limit_per_host() const { return limit_per_host_; }
