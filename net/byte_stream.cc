@@ -47,7 +47,9 @@ Task<absl::Status> ByteStream::WriteAllv(absl::Span<const absl::string_view> pie
 
 Task<absl::Status> ByteStream::WriteAllvBefore(absl::Span<const absl::string_view> pieces,
                                                absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) co_return co_await WriteAllv(pieces);
+  if (deadline == absl::InfiniteFuture()) {
+    co_return co_await WriteAllv(pieces);
+  }
   absl::Status s = co_await WithDeadline(deadline, WriteAllv(pieces));
   if (absl::IsDeadlineExceeded(s)) {
     co_return absl::DeadlineExceededError(

@@ -271,7 +271,9 @@ Task<absl::StatusOr<Response>> Client::Send(Request request) {
 namespace {
 // A permit for `key`, waiting at most until `deadline`.
 Task<absl::Status> AcquirePermitBefore(Pool* pool, const std::string* key, absl::Time deadline) {
-  if (deadline == absl::InfiniteFuture()) co_return co_await pool->AcquirePermit(*key);
+  if (deadline == absl::InfiniteFuture()) {
+    co_return co_await pool->AcquirePermit(*key);
+  }
   co_return co_await WithDeadline(deadline, pool->AcquirePermit(*key));
 }
 }  // namespace
