@@ -18,6 +18,10 @@ inline constexpr uint32_t kHangup = 1u << 3;
 // Interest only: report transitions (edge-triggered) instead of the state (level-triggered).
 // Edge-triggered watchers must read/write until EAGAIN before waiting again.
 inline constexpr uint32_t kEdgeTriggered = 1u << 4;
+// Interest and readiness, reported only when asked for: urgent data is pending (EPOLLPRI /
+// POLLPRI), e.g. a TCP urgent mark. A read of a TCP socket stops short at the mark although
+// bytes follow it, so "a short read drained the socket" does not hold while this is reported.
+inline constexpr uint32_t kPriority = 1u << 5;
 
 }  // namespace corio::io
 

@@ -9,7 +9,7 @@ namespace {
 
 TEST(IoEventsTest, BitsAreDistinctFlags) {
   const uint32_t bits[] = {io::kReadable, io::kWritable, io::kError, io::kHangup,
-                           io::kEdgeTriggered};
+                           io::kEdgeTriggered, io::kPriority};
   uint32_t seen = 0;
   for (uint32_t b : bits) {
     EXPECT_NE(b, 0u);

@@ -3,7 +3,8 @@
 // same conformance suite (poller_test.cc).
 //
 // A registration is keyed by the fd and carries an opaque 64-bit token that Wait() reports
-// back. Interest bits are io::kReadable / io::kWritable, optionally io::kEdgeTriggered.
+// back. Interest bits are io::kReadable / io::kWritable, optionally io::kEdgeTriggered and
+// io::kPriority.
 //
 // Threading: not thread-safe; every call comes from the loop's thread.
 // Errors: Add/Modify/Remove return the errno of the failing syscall as a Status (io_uring

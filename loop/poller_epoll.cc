@@ -22,6 +22,7 @@ uint32_t ToEpoll(uint32_t interest) {
   if (interest & io::kReadable) ev |= EPOLLIN | EPOLLRDHUP;
   if (interest & io::kWritable) ev |= EPOLLOUT;
   if (interest & io::kEdgeTriggered) ev |= EPOLLET;
+  if (interest & io::kPriority) ev |= EPOLLPRI;
   return ev;
 }
 
@@ -31,6 +32,7 @@ uint32_t FromEpoll(uint32_t ev) {
   if (ev & EPOLLOUT) out |= io::kWritable;
   if (ev & EPOLLERR) out |= io::kError;
   if (ev & (EPOLLHUP | EPOLLRDHUP)) out |= io::kHangup;
+  if (ev & EPOLLPRI) out |= io::kPriority;
   return out;
 }
 

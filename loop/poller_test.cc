@@ -1,6 +1,7 @@
 // One conformance suite for every Poller: epoll and io_uring must behave the same.
 #include "loop/poller.h"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -102,6 +103,50 @@ TEST_P(PollerTest, PeerCloseIsReportedAsHangup) {
   const uint32_t ev = EventsFor(5, 1'000'000'000);
   EXPECT_TRUE(ev & io::kHangup);
   EXPECT_TRUE(ev & io::kReadable);  // a read now returns 0 (EOF)
+}
+
+TEST_P(PollerTest, UrgentDataIsReportedAsPriorityOnlyWhenAskedFor) {
+  // Two TCP pairs on loopback (urgent data is TCP's); b asks for kPriority, d does not.
+  const int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in at = {};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof at;
+  ASSERT_EQ(bind(lfd, reinterpret_cast<sockaddr*>(&at), len), 0);
+  ASSERT_EQ(listen(lfd, 2), 0);
+  ASSERT_EQ(getsockname(lfd, reinterpret_cast<sockaddr*>(&at), &len), 0);
+  const int a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(connect(a, reinterpret_cast<sockaddr*>(&at), len), 0);
+  const int b = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  ASSERT_GE(b, 0);
+  const int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(connect(c, reinterpret_cast<sockaddr*>(&at), len), 0);
+  const int d = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+  ASSERT_GE(d, 0);
+  ASSERT_THAT(poller_->Add(b, 11, io::kReadable | io::kEdgeTriggered | io::kPriority), IsOk());
+  ASSERT_THAT(poller_->Add(d, 12, io::kReadable | io::kEdgeTriggered), IsOk());
+  for (int fd : {a, c}) {
+    ASSERT_EQ(send(fd, "ab", 2, 0), 2);
+    ASSERT_EQ(send(fd, "!", 1, MSG_OOB), 1);
+  }
+  // The segments may come in one event or several: collect until both fds were reported with
+  // what the kernel says then (urgent data pending: POLLPRI until it is read past).
+  uint32_t asked = 0;
+  uint32_t not_asked = 0;
+  for (int i = 0; i < 100 && (!(asked & io::kPriority) || !(not_asked & io::kReadable)); ++i) {
+    std::array<PollEvent, 16> out;
+    absl::StatusOr<int> n = poller_->Wait(100'000'000, absl::MakeSpan(out));
+    ASSERT_THAT(n, IsOk());
+    for (int j = 0; j < *n; ++j) {
+      if (out[j].token == 11) asked |= out[j].events;
+      if (out[j].token == 12) not_asked |= out[j].events;
+    }
+  }
+  EXPECT_TRUE(asked & io::kPriority);
+  EXPECT_TRUE(asked & io::kReadable);
+  EXPECT_TRUE(not_asked & io::kReadable);
+  EXPECT_FALSE(not_asked & io::kPriority);
+  for (int fd : {lfd, a, b, c, d}) close(fd);
 }
 
 TEST_P(PollerTest, TimeoutExpiresWithoutEvents) {

@@ -30,6 +30,7 @@ unsigned ToPoll(uint32_t interest) {
   unsigned ev = 0;
   if (interest & io::kReadable) ev |= POLLIN | POLLRDHUP;
   if (interest & io::kWritable) ev |= POLLOUT;
+  if (interest & io::kPriority) ev |= POLLPRI;
   return ev;
 }
 
@@ -39,6 +40,7 @@ uint32_t FromPoll(unsigned ev) {
   if (ev & POLLOUT) out |= io::kWritable;
   if (ev & (POLLERR | POLLNVAL)) out |= io::kError;
   if (ev & (POLLHUP | POLLRDHUP)) out |= io::kHangup;
+  if (ev & POLLPRI) out |= io::kPriority;
   return out;
 }
 

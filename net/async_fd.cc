@@ -19,9 +19,10 @@ absl::StatusOr<AsyncFd> AsyncFd::Create(int fd) {
   auto state = std::make_unique<State>();
   State* s = state.get();
   absl::StatusOr<FdWatcher> w = FdWatcher::Start(
-      *loop, fd, io::kReadable | io::kWritable | io::kEdgeTriggered, [s](uint32_t ready) {
+      *loop, fd, io::kReadable | io::kWritable | io::kEdgeTriggered | io::kPriority,
+      [s](uint32_t ready) {
         const bool trouble = (ready & (io::kError | io::kHangup)) != 0;
-        if (trouble) s->hangup = true;
+        if (trouble || (ready & io::kPriority)) s->short_read_keeps_readable = true;
         for (int dir = 0; dir < 2; ++dir) {
           const uint32_t bit = dir == 0 ? io::kReadable : io::kWritable;
           if ((ready & bit) || trouble) {

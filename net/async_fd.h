@@ -1,5 +1,6 @@
 // AsyncFd: an fd driven by the current event loop, for coroutines: owns the fd, watches it
-// edge-triggered for both directions, and lets one reader and one writer wait for readiness.
+// edge-triggered for both directions (and for urgent data), and lets one reader and one writer
+// wait for readiness.
 // The building block of TcpStream and TcpListener (and of anything fd-based a user writes).
 //
 //   CORIO_ASSIGN_OR_RETURN(corio::AsyncFd afd, corio::AsyncFd::Create(fd));
@@ -58,15 +59,19 @@ class AsyncFd {
 
   // Edge-triggered readiness: clear a direction when a syscall returned EAGAIN.
   void ClearReadable() { state_->ready[0] = false; }
-  // For a stream socket whose read returned fewer bytes than asked (and more than 0): the
-  // receive queue was empty then, so whatever arrives later raises a new edge — unless the
-  // peer's FIN (or an error) came with those bytes and was already reported: that end-of-file
-  // raises no further edge, so once a hangup or error was seen readiness is kept.
+  // For a stream socket (TCP) whose read returned fewer bytes than asked, and more than 0: the
+  // receive queue was empty then, so whatever arrives later raises a new edge (epoll and
+  // io_uring's multishot poll report each arrival) and the next read may wait for it instead
+  // of finding EAGAIN. Readiness is kept (this does nothing) once an event reported
+  // - a hangup or an error: the peer's FIN or a reset that came with those bytes raises no
+  //   further edge, and the next read must see the EOF or the error;
+  // - urgent data (io::kPriority): a TCP read stops short at the urgent mark while bytes
+  //   follow it.
   void ClearReadableAfterShortRead() {
-    if (!state_->hangup) state_->ready[0] = false;
+    if (!state_->short_read_keeps_readable) state_->ready[0] = false;
   }
-  // Whether the fd may have bytes to read: set by every readiness event, cleared above. A
-  // read attempted while this is false would almost surely be EAGAIN: wait instead.
+  // Whether the fd may have bytes to read: set by every readiness event, cleared above and by
+  // ClearReadable. A read attempted while this is false would almost surely find EAGAIN.
   bool readable() const { return state_->ready[0]; }
   void ClearWritable() { state_->ready[1] = false; }
 
@@ -152,7 +157,8 @@ class AsyncFd {
   struct State {
     int fd = -1;
     bool ready[2] = {false, false};
-    bool hangup = false;  // an error or hangup was reported (sticky)
+    // A hangup, an error or urgent data was reported: see ClearReadableAfterShortRead (sticky).
+    bool short_read_keeps_readable = false;
     Awaiter* waiter[2] = {nullptr, nullptr};
     unsigned inline_ops = 0;
     size_t inline_bytes = 0;

@@ -87,12 +87,12 @@ Task<absl::StatusOr<size_t>> ReadOn(Conn* c, absl::Span<char> buf, absl::Time de
     // for the event rather than spend a read on EAGAIN — after writing a request, the
     // response is seldom there yet. Once the deadline passed, one last read: bytes that
     // arrived in time win over the timeout even when their event was not polled yet.
-    if (timed_out || c->fd.readable()) {
+    if (timed_out || c->fd.readable() || buf.empty()) {
       const ssize_t n = ::read(c->fd.fd(), buf.data(), buf.size());
       if (n >= 0) {
         // A short read emptied the receive queue: bytes arriving from now on raise a new
-        // edge (epoll and io_uring's multishot poll report every arrival), so the next read
-        // waits for it instead of finding EAGAIN.
+        // edge, so the next read waits for it instead of finding EAGAIN (unless a hangup, an
+        // error or an urgent mark was reported: see ClearReadableAfterShortRead).
         if (n > 0 && static_cast<size_t>(n) < buf.size()) c->fd.ClearReadableAfterShortRead();
         c->yield_due[0] = c->fd.UseBudget(static_cast<size_t>(n));
         co_return static_cast<size_t>(n);

@@ -8,11 +8,14 @@
 // Connect is non-blocking; it honours the timeout and the task's cancellation at every point,
 // and closes the socket on every failure path. Sockets are created with TCP_NODELAY.
 // Completion contract, cancel safety and errors: see ByteStream. ReadBefore waits with a timer
-// on the socket's own wait (no task per call), and so does WriteAllvBefore. A read that finds the socket drained by the
-// previous one (a short read) and no readiness event since waits for the next event instead
-// of trying a read that would nearly always find nothing (EAGAIN): after a request is
-// written, its response is seldom there yet. A read whose deadline passes tries once more
-// before DEADLINE_EXCEEDED, so bytes that arrived in time still win. WriteAllv is one sendmsg (writev) per burst.
+// on the socket's own wait (no task per call), and so does WriteAllvBefore. A read that finds
+// the socket drained by the previous one (a short read) and no readiness event since waits for
+// the next event instead of trying a read that would nearly always find nothing (EAGAIN):
+// after a request is written, its response is seldom there yet. (That holds for TCP, and for
+// Adopt()ed Unix stream sockets with one writer that passes no fds; a peer's FIN, reset or
+// urgent mark that came with the last bytes keeps the stream readable.) A read whose deadline
+// passes tries once more before DEADLINE_EXCEEDED, so bytes that arrived in time still win.
+// WriteAllv is one sendmsg (writev) per burst.
 // IsIdleUsable peeks (MSG_PEEK | MSG_DONTWAIT): false on EOF, a reset or unread bytes. Connect
 // fails with the errno mapped to a canonical code and the address in the message
 // ("connect 127.0.0.1:9: Connection refused"), DEADLINE_EXCEEDED after `timeout`, CANCELLED

@@ -5,6 +5,8 @@
 // something, it waits on the socket (poll), never on the (virtual) clock.
 #include "net/tcp_stream.h"
 
+#include <linux/tcp.h>  // tcp_info with tcpi_bytes_received
+#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -504,6 +506,121 @@ TEST_F(TcpStreamTest, ATaskCancelledBeforeReadingTakesNoBytes) {
     char buf[8];
     absl::StatusOr<size_t> n = co_await c->client.Read(absl::MakeSpan(buf));
     EXPECT_THAT(n, IsOkAndHolds(4u));
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
+// Blocks until the peer's FIN (and so every byte sent before it) is in `fd`'s receive queue.
+void WaitForKernelEof(int fd) {
+  for (;;) {
+    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    if (poll(&p, 1, -1) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) return;
+  }
+}
+
+// Blocks until the kernel has received `n` bytes in order on `fd` (urgent bytes included).
+void WaitForReceived(int fd, uint64_t n) {
+  for (;;) {
+    tcp_info info = {};
+    socklen_t len = sizeof info;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 && info.tcpi_bytes_received >= n) {
+      return;
+    }
+    pollfd p{fd, POLLIN, 0};
+    (void)poll(&p, 1, 1);
+  }
+}
+
+// A short read (fewer bytes than asked) tells TcpStream that the receive queue was empty, so its
+// next read waits for a readiness event. A FIN that came with the last bytes raises no further
+// event: the next read must still see the EOF at once (had it waited, virtual time would jump to
+// the deadline and the read after it would find the EOF then).
+TEST_F(TcpStreamTest, AnEofThatCameWithTheLastBytesIsReadWithoutWaiting) {
+  auto main = []() -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(auto c, co_await Connected());
+    const std::string data = "last bytes";
+    CORIO_CO_RETURN_IF_ERROR(co_await WriteThenShutdown(&c->server, &data));
+    WaitForKernelEof(c->client.fd());
+    const absl::Time start = EventLoop::Current()->Now();
+    std::vector<char> buf(64);
+    absl::StatusOr<size_t> n =
+        co_await c->client.ReadBefore(absl::MakeSpan(buf), start + absl::Hours(1));
+    EXPECT_THAT(n, IsOkAndHolds(data.size()));
+    absl::StatusOr<size_t> eof =
+        co_await c->client.ReadBefore(absl::MakeSpan(buf), start + absl::Hours(1));
+    EXPECT_THAT(eof, IsOkAndHolds(0u));
+    EXPECT_EQ(EventLoop::Current()->Now(), start);
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
+// The same for a reset that came with the last bytes: a read reports it at once.
+TEST_F(TcpStreamTest, AResetThatCameWithTheLastBytesIsReadWithoutWaiting) {
+  auto main = []() -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(auto c, co_await Connected());
+    CORIO_CO_RETURN_IF_ERROR(co_await c->server.WriteAll("bytes"));
+    ResetOnClose(c->server);
+    c->server.Close();
+    WaitForKernelEof(c->client.fd());
+    const absl::Time start = EventLoop::Current()->Now();
+    std::vector<char> buf(64);
+    absl::StatusOr<size_t> n =
+        co_await c->client.ReadBefore(absl::MakeSpan(buf), start + absl::Hours(1));
+    if (n.ok() && *n > 0) {  // the bytes before the reset, if the kernel kept them
+      n = co_await c->client.ReadBefore(absl::MakeSpan(buf), start + absl::Hours(1));
+    }
+    EXPECT_THAT(n, StatusIs(absl::StatusCode::kUnavailable));
+    EXPECT_EQ(EventLoop::Current()->Now(), start);
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
+// A TCP read stops short at an urgent mark although bytes follow it: those must not wait for an
+// event that already came (a server could stall a response that way).
+TEST_F(TcpStreamTest, BytesPastAnUrgentMarkAreReadWithoutWaiting) {
+  auto main = []() -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(auto c, co_await Connected());
+    const int s = c->server.fd();
+    CORIO_CHECK(send(s, "ab", 2, 0) == 2);
+    CORIO_CHECK(send(s, "!", 1, MSG_OOB) == 1);  // out of band: the mark is after "ab"
+    CORIO_CHECK(send(s, "cd", 2, 0) == 2);
+    WaitForReceived(c->client.fd(), 5);
+    const absl::Time start = EventLoop::Current()->Now();
+    std::string got;
+    std::vector<char> buf(64);
+    while (got.size() < 4) {
+      absl::StatusOr<size_t> n =
+          co_await c->client.ReadBefore(absl::MakeSpan(buf), start + absl::Hours(1));
+      CORIO_CO_RETURN_IF_ERROR(n.status());
+      if (*n == 0) break;
+      got.append(buf.data(), *n);
+    }
+    EXPECT_EQ(got, "abcd");
+    EXPECT_EQ(EventLoop::Current()->Now(), start);
+    co_return absl::OkStatus();
+  };
+  EXPECT_THAT(RunTask(main()), IsOk());
+}
+
+// After a short read the next read waits for the event of new bytes, and gets them; a read into
+// an empty buffer waits for nothing.
+TEST_F(TcpStreamTest, AfterAShortReadTheNextReadGetsTheBytesThatComeLater) {
+  auto main = []() -> Task<absl::Status> {
+    CORIO_CO_ASSIGN_OR_RETURN(auto c, co_await Connected());
+    std::vector<char> buf(64);
+    for (int i = 0; i < 3; ++i) {
+      CORIO_CO_RETURN_IF_ERROR(co_await c->server.WriteAll("x"));
+      absl::StatusOr<size_t> n = co_await c->client.Read(absl::MakeSpan(buf));
+      EXPECT_THAT(n, IsOkAndHolds(1u));
+    }
+    const absl::Time start = EventLoop::Current()->Now();
+    absl::StatusOr<size_t> none =
+        co_await c->client.ReadBefore(absl::Span<char>(), start + absl::Hours(1));
+    EXPECT_THAT(none, IsOkAndHolds(0u));
+    EXPECT_EQ(EventLoop::Current()->Now(), start);
     co_return absl::OkStatus();
   };
   EXPECT_THAT(RunTask(main()), IsOk());
