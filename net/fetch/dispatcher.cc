@@ -117,13 +117,21 @@ bool Dispatcher::WaitForIdle(absl::Duration timeout) {
   return idle;
 }
 
+uint32_t Dispatcher::PickWorker() {
+  return next_worker_.fetch_add(1, std::memory_order_relaxed) %
+         static_cast<uint32_t>(workers_.size());
+}
+
 Dispatcher::Ticket Dispatcher::Start(Job job, Done done) {
-  const uint32_t index =
-      next_worker_.fetch_add(1, std::memory_order_relaxed) % static_cast<uint32_t>(workers_.size());
+  return Start(std::move(job), std::move(done), PickWorker());
+}
+
+Dispatcher::Ticket Dispatcher::Start(Job job, Done done, uint32_t index) {
+  CORIO_CHECK_MSG(index < workers_.size(), "Dispatcher::Start: no such worker");
   const uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
   Worker* w = workers_[index].get();
   running_.fetch_add(1, std::memory_order_relaxed);
-  w->loop->CallSoonThreadSafe([this, w, id, job = std::move(job), done = std::move(done)]() mutable {
+  auto begin = [this, w, id, job = std::move(job), done = std::move(done)]() mutable {
     if (w->stopping) {
       running_.fetch_sub(1, std::memory_order_seq_cst);
       NotifyIdleWaiters();
@@ -132,7 +140,14 @@ Dispatcher::Ticket Dispatcher::Start(Job job, Done done) {
     }
     // Spawn never runs the task inline, so the handle is in the map before the task starts.
     w->tasks[id].handle = Spawn(*w->loop, Run(w, id, std::move(job), std::move(done)));
-  });
+  };
+  // From the worker's own loop (a fetch's completion starting the next one of its call): no
+  // cross-thread hand-off. Either way, later, never inline.
+  if (w->loop->IsInLoopThread()) {
+    w->loop->CallSoon(std::move(begin));
+  } else {
+    w->loop->CallSoonThreadSafe(std::move(begin));
+  }
   return Ticket{index, id};
 }
 

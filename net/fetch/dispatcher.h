@@ -87,6 +87,11 @@ class Dispatcher {
 
   // Runs the job on the next loop (round robin).
   Ticket Start(Job job, Done done);
+  // Runs the job on loop `worker` (< workers()), e.g. every fetch of one call on one loop.
+  Ticket Start(Job job, Done done, uint32_t worker);
+  // The next loop in round-robin order, and how many there are.
+  uint32_t PickWorker();
+  uint32_t workers() const { return static_cast<uint32_t>(workers_.size()); }
   // Cancels the fetch if it is still running (a no-op otherwise).
   void Cancel(Ticket ticket);
 

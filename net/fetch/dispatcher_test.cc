@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -107,6 +108,45 @@ TEST_F(DispatcherTest, RunsOnTheLoopsAndSpreadsWork) {
   }
   EXPECT_TRUE(stats_->WaitForIdle());
   EXPECT_EQ(dispatcher_->running(), 0);
+}
+
+TEST_F(DispatcherTest, StartOnAWorkerRunsThereAlsoWhenStartedFromThatLoop) {
+  ASSERT_EQ(dispatcher_->workers(), 2u);
+  // Each fetch's `done` starts the next on the same worker from that worker's own loop (the
+  // in-loop path), until kChain fetches ran; every one must run on loop 1.
+  constexpr int kChain = 20;
+  std::mutex mu;
+  std::condition_variable cv;
+  int ended = 0;
+  bool all_on_loop1 = true;
+  std::function<void(absl::Status, v1::FetchResponse)> next;
+  next = [&](absl::Status s, v1::FetchResponse r) {
+    std::lock_guard<std::mutex> l(mu);
+    all_on_loop1 =
+        all_on_loop1 && s.ok() && r.status() == 200 && EventLoop::Current() == &group_->loop(1);
+    if (++ended < kChain) {
+      dispatcher_->Start(
+          JobFor("http://ok.test/" + std::to_string(ended)),
+          [&](absl::Status s2, v1::FetchResponse r2) { next(s2, r2); }, 1);
+    }
+    cv.notify_all();
+  };
+  dispatcher_->Start(
+      JobFor("http://ok.test/0"), [&](absl::Status s, v1::FetchResponse r) { next(s, r); }, 1);
+  std::unique_lock<std::mutex> l(mu);
+  ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(30), [&] { return ended == kChain; }));
+  EXPECT_TRUE(all_on_loop1);
+  l.unlock();
+  EXPECT_TRUE(stats_->WaitForIdle());
+  EXPECT_EQ(stats_->started(), kChain);
+}
+
+TEST_F(DispatcherTest, PickWorkerGoesRoundRobin) {
+  const uint32_t a = dispatcher_->PickWorker();
+  const uint32_t b = dispatcher_->PickWorker();
+  EXPECT_LT(a, 2u);
+  EXPECT_LT(b, 2u);
+  EXPECT_NE(a, b);
 }
 
 TEST_F(DispatcherTest, PassesBackendErrorsThrough) {

@@ -182,7 +182,8 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
         request_(request),
         n_(request->requests_size()),
         deadline_(CallDeadline(*context)),
-        arrived_(absl::Now()) {}
+        arrived_(absl::Now()),
+        worker_(dispatcher.PickWorker()) {}
 
   void OnSendInitialMetadataDone(bool ok) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -219,6 +220,10 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
   // Starts what may start, hands back the slots no running fetch holds, and starts the next
   // write, or finishes the call when everything has been written. A slot is held only while
   // a fetch runs: results waiting for a slow reader hold none (they are bounded by the queue).
+  // A write with more results queued behind it carries gRPC's buffer hint: it completes at
+  // once and is sent with the next unhinted write (the last queued result's) or the trailers,
+  // so results that complete together leave in one transport write instead of one each;
+  // nothing waits for a result that has not arrived.
   void PumpLocked() {
     if (finished_) return;
     while (next_ < n_ && in_flight_ < concurrency_ &&
@@ -238,7 +243,11 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
       auto done = [call = self_, i](absl::Status status, v1::FetchResponse resp) mutable {
         call->ItemDone(i, std::move(status), std::move(resp));
       };
-      tickets_[i] = dispatcher_.Start(std::move(job), std::move(done));
+      // Runs of kItemsPerLoop consecutive requests share a loop: a small call's fetches and
+      // their results stay on one loop thread, a large one still spreads over every loop.
+      const uint32_t worker =
+          (worker_ + static_cast<uint32_t>(i / kItemsPerLoop)) % dispatcher_.workers();
+      tickets_[i] = dispatcher_.Start(std::move(job), std::move(done), worker);
     }
     if (slots_ > in_flight_) {
       dispatcher_.Release(slots_ - in_flight_);
@@ -247,7 +256,9 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
     if (!bound_ || writing_) return;
     if (!queue_.empty()) {
       writing_ = true;
-      StartWrite(&queue_.front());
+      grpc::WriteOptions options;
+      if (queue_.size() > 1) options.set_buffer_hint();
+      StartWrite(&queue_.front(), options);
     } else if (in_flight_ == 0 && next_ == n_) {
       finished_ = true;
       // The last fetches may have ended at the call's deadline (theirs is the same), before
@@ -330,6 +341,8 @@ class StreamCall final : public grpc::ServerWriteReactor<v1::FetchResponse> {
   const int n_;
   const absl::Time deadline_;
   const absl::Time arrived_;
+  static constexpr int kItemsPerLoop = 16;
+  const uint32_t worker_;  // the loop of the call's first kItemsPerLoop fetches
 
   std::mutex mu_;
   std::shared_ptr<StreamCall> self_;

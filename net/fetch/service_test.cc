@@ -289,6 +289,34 @@ TEST_F(ServiceTest, AStalledReaderHoldsNoSlotAndItsCallWaitsForOneWhenItReadsOn)
   EXPECT_EQ(stats_->started(), 3);
 }
 
+TEST_F(ServiceTest, FetchManyResultsThatCompleteTogetherAreNotHeldBackByAPendingOne) {
+  // Results queued behind a write are sent with gRPC's buffer hint; the last queued one is not,
+  // so all of them go out while the gated fetch is still running. Were one held back, the
+  // reads below would wait until the call's deadline.
+  Start();
+  std::vector<std::string> urls;
+  for (int i = 0; i < 40; ++i) urls.push_back("http://ok.test/" + std::to_string(i));
+  urls.push_back("http://gate.test/");
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  auto reader = stub_->FetchMany(&ctx, Many(urls, 41));
+  std::set<int> seen;
+  v1::FetchResponse r;
+  while (seen.size() < 40) {
+    ASSERT_TRUE(reader->Read(&r)) << "the stream ended after " << seen.size() << " results";
+    EXPECT_LT(r.index(), 40);
+    EXPECT_EQ(r.body(), "ok /" + std::to_string(r.index()));
+    seen.insert(r.index());
+  }
+  EXPECT_EQ(stats_->running(), 1);  // the gate is still closed
+  stats_->OpenGate();
+  ASSERT_TRUE(reader->Read(&r));
+  EXPECT_EQ(r.index(), 40);
+  EXPECT_FALSE(reader->Read(&r));
+  grpc::Status s = reader->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
 TEST_F(ServiceTest, FetchManyKeepsToItsConcurrency) {
   Start();
   std::vector<std::string> urls(200, "http://slow.test/1");
