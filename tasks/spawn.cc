@@ -64,7 +64,6 @@ void ReportDetachedFailure(const absl::Status& outcome) {
 
 void StartRoot(EventLoop& loop, PromiseBase* p, std::coroutine_handle<> h, const RootOps* ops,
                ChildObserver* observer) {
-  InstallFinishSpawnedRoot(&FinishSpawnedRoot);
   p->root = p;
   RootState& s = p->state;
   s.spawned = true;
@@ -80,6 +79,9 @@ void StartRoot(EventLoop& loop, PromiseBase* p, std::coroutine_handle<> h, const
 }
 
 void Registry::Attach(EventLoop& loop) {
+  // Roots that report to no observer finish through the registry, which exists (and was
+  // attached) before the first of them is added.
+  InstallFinishSpawnedRoot(&FinishSpawnedRoot);
   loop_ = &loop;
   loop.SetTaskHost(this);
 }
