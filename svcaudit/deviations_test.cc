@@ -17,6 +17,7 @@
 #include "net/fetch/http_backend.h"
 #include "net/fetch/server.h"
 #include "svcaudit/audit_fixtures.h"
+#include "svcaudit/service_fixture.h"
 #include "gtest/gtest.h"
 
 namespace corio::svcaudit {
@@ -25,27 +26,8 @@ namespace {
 using ::grpc::health::v1::HealthCheckRequest;
 using ::grpc::health::v1::HealthCheckResponse;
 
-std::chrono::system_clock::time_point In(int seconds) {
-  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
-}
-
-class Deviations : public ::testing::Test {
+class Deviations : public ServiceFixture {
 protected:
-  void Start(fetch::FetchServerOptions o) {
-    o.listen_address = "127.0.0.1:0";
-    o.threads = 2;
-    if (!o.backend)
-      o.backend = GatedBackendFactory(gate_);
-    absl::StatusOr<std::unique_ptr<fetch::FetchServer>> s =
-        fetch::FetchServer::Start(std::move(o));
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = *std::move(s);
-    channel_ =
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                            grpc::InsecureChannelCredentials());
-    stub_ = fetch::v1::FetchService::NewStub(channel_);
-  }
-
   grpc::Status Health(const std::string &service, HealthCheckResponse *out) {
     auto health = grpc::health::v1::Health::NewStub(channel_);
     grpc::ClientContext ctx;
@@ -55,28 +37,12 @@ protected:
     return health->Check(&ctx, req, out);
   }
 
-  grpc::Status Fetch(const std::string &url, fetch::v1::FetchResponse *out,
-                     const std::string &authorization = "") {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(In(30));
-    if (!authorization.empty())
-      ctx.AddMetadata("authorization", authorization);
-    fetch::v1::FetchRequest req;
-    req.set_url(url);
-    return stub_->Fetch(&ctx, req, out);
-  }
-
   // The client hangs up: lets a server Shutdown that waits on its connections
   // end.
   void DropClient() {
     stub_.reset();
     channel_.reset();
   }
-
-  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
-  std::unique_ptr<fetch::FetchServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<fetch::v1::FetchService::Stub> stub_;
 };
 
 // fetch.proto: FetchResponse.reason is a proto3 `string`, which must be UTF-8;

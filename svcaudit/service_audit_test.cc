@@ -20,6 +20,7 @@
 #include "net/fetch/http_backend.h"
 #include "net/fetch/server.h"
 #include "svcaudit/audit_fixtures.h"
+#include "svcaudit/service_fixture.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -28,40 +29,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::chrono::system_clock::time_point In(int seconds) {
-  return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
-}
-
-class ServiceAudit : public ::testing::Test {
-protected:
-  void Start(fetch::FetchServerOptions o) {
-    o.listen_address = "127.0.0.1:0";
-    o.threads = 2;
-    if (!o.backend)
-      o.backend = GatedBackendFactory(gate_);
-    absl::StatusOr<std::unique_ptr<fetch::FetchServer>> s =
-        fetch::FetchServer::Start(std::move(o));
-    ASSERT_TRUE(s.ok()) << s.status();
-    server_ = *std::move(s);
-    channel_ =
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                            grpc::InsecureChannelCredentials());
-    stub_ = fetch::v1::FetchService::NewStub(channel_);
-  }
-
-  grpc::Status Fetch(const std::string &url, fetch::v1::FetchResponse *out) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(In(30));
-    fetch::v1::FetchRequest req;
-    req.set_url(url);
-    return stub_->Fetch(&ctx, req, out);
-  }
-
-  std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
-  std::unique_ptr<fetch::FetchServer> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<fetch::v1::FetchService::Stub> stub_;
-};
+class ServiceAudit : public ServiceFixture {};
 
 TEST_F(ServiceAudit, TheBoundIsExact) {
   fetch::FetchServerOptions o;
