@@ -85,6 +85,7 @@ class Replica {
   }
   const std::string& address() const { return address_; }
   int port() const { return std::stoi(address_.substr(address_.rfind(':') + 1)); }
+  std::string host() const { return address_.substr(0, address_.rfind(':')); }
 
  private:
   explicit Replica(Subprocess p) : process_(std::move(p)) {}
@@ -132,6 +133,26 @@ class BackgroundDns {
   std::unique_ptr<corio::LoopGroup> group_;
   std::unique_ptr<FakeDnsServer> dns_;
 };
+
+// "ipv4:A,B,C": the three replicas' addresses.
+std::string Ipv4Target(const std::vector<std::unique_ptr<Replica>>& replicas) {
+  std::string target = "ipv4:";
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    target += (i == 0 ? "" : ",") + replicas[i]->address();
+  }
+  return target;
+}
+
+// "dns://DNS/fetch.test:PORT": `dns` serves fetch.test with an A record for each replica (all
+// on one port, StartThree(/*same_port=*/true)).
+std::string DnsTarget(BackgroundDns& dns, const std::vector<std::unique_ptr<Replica>>& replicas) {
+  std::string dns_address;
+  dns.Do([&] {
+    for (const auto& r : replicas) dns.dns().AddA("fetch.test", r->host());
+    dns_address = dns.dns().address().ToString();
+  });
+  return "dns://" + dns_address + "/fetch.test:" + std::to_string(replicas[0]->port());
+}
 
 struct RunOutcome {
   std::vector<FetchStreamResult> results;
@@ -228,8 +249,7 @@ class ScaleOutTest : public ::testing::Test {
 TEST_F(ScaleOutTest, Ipv4TargetSpreadsOverThreeReplicas) {
   auto replicas = StartThree(/*same_port=*/false);
   ASSERT_EQ(replicas.size(), 3u);
-  const std::string target = "ipv4:" + replicas[0]->address() + "," + replicas[1]->address() +
-                             "," + replicas[2]->address();
+  const std::string target = Ipv4Target(replicas);
   constexpr int kUrls = 900;
   RunOutcome o = FetchAll(target, Urls(*http_, kUrls));
   ExpectEveryUrlOnceOk(o, kUrls);
@@ -242,15 +262,7 @@ TEST_F(ScaleOutTest, DnsTargetWithAnAuthoritySpreadsOverThreeReplicas) {
   auto replicas = StartThree(/*same_port=*/true);
   ASSERT_EQ(replicas.size(), 3u);
   BackgroundDns dns;
-  dns.Do([&] {
-    dns.dns().AddA("fetch.test", "127.0.0.1");
-    dns.dns().AddA("fetch.test", "127.0.0.2");
-    dns.dns().AddA("fetch.test", "127.0.0.3");
-  });
-  std::string dns_address;
-  dns.Do([&] { dns_address = dns.dns().address().ToString(); });
-  const std::string target =
-      "dns://" + dns_address + "/fetch.test:" + std::to_string(replicas[0]->port());
+  const std::string target = DnsTarget(dns, replicas);
   constexpr int kUrls = 900;
   RunOutcome o = FetchAll(target, Urls(*http_, kUrls));
   ExpectEveryUrlOnceOk(o, kUrls);
@@ -264,8 +276,7 @@ TEST_F(ScaleOutTest, DnsTargetWithAnAuthoritySpreadsOverThreeReplicas) {
 TEST_F(ScaleOutTest, AReplicaKilledMidRunLosesNoUrl) {
   auto replicas = StartThree(/*same_port=*/false);
   ASSERT_EQ(replicas.size(), 3u);
-  const std::string target = "ipv4:" + replicas[0]->address() + "," + replicas[1]->address() +
-                             "," + replicas[2]->address();
+  const std::string target = Ipv4Target(replicas);
   // The first wave of fetches is held at the HTTP server, so every replica (the victim too)
   // has work in flight when the victim is killed; then everything flows.
   std::shared_ptr<HttpGate> gate = HttpGate::Create();
@@ -336,8 +347,7 @@ CommandOutcome RunFetchCommand(const std::string& target, const std::vector<std:
 TEST_F(ScaleOutTest, FetchCommandOverAnIpv4TargetUsesEveryReplica) {
   auto replicas = StartThree(/*same_port=*/false);
   ASSERT_EQ(replicas.size(), 3u);
-  const std::string target = "ipv4:" + replicas[0]->address() + "," + replicas[1]->address() +
-                             "," + replicas[2]->address();
+  const std::string target = Ipv4Target(replicas);
   constexpr int kUrls = 900;
   CommandOutcome o = RunFetchCommand(target, Urls(*http_, kUrls));
   EXPECT_EQ(o.exit_code, 0) << o.err;
@@ -352,15 +362,7 @@ TEST_F(ScaleOutTest, FetchCommandOverADnsNameUsesEveryReplica) {
   auto replicas = StartThree(/*same_port=*/true);
   ASSERT_EQ(replicas.size(), 3u);
   BackgroundDns dns;
-  dns.Do([&] {
-    dns.dns().AddA("fetch.test", "127.0.0.1");
-    dns.dns().AddA("fetch.test", "127.0.0.2");
-    dns.dns().AddA("fetch.test", "127.0.0.3");
-  });
-  std::string dns_address;
-  dns.Do([&] { dns_address = dns.dns().address().ToString(); });
-  const std::string target =
-      "dns://" + dns_address + "/fetch.test:" + std::to_string(replicas[0]->port());
+  const std::string target = DnsTarget(dns, replicas);
   constexpr int kUrls = 900;
   CommandOutcome o = RunFetchCommand(target, Urls(*http_, kUrls));
   EXPECT_EQ(o.exit_code, 0) << o.err;
