@@ -34,11 +34,17 @@ absl::Status ErrnoStatus(int err, absl::string_view what) {
   }
 }
 
+// A line that holds a URL (not blank, not a comment), trimmed; empty for lines to skip.
+absl::string_view UrlOfLine(absl::string_view line) {
+  absl::string_view v = absl::StripAsciiWhitespace(line);
+  return !v.empty() && v.front() == '#' ? absl::string_view() : v;
+}
+
 }  // namespace
 
 bool CleanLine(std::string& line) {
-  absl::string_view v = absl::StripAsciiWhitespace(line);
-  if (v.empty() || v.front() == '#') return false;
+  absl::string_view v = UrlOfLine(line);
+  if (v.empty()) return false;
   if (v.size() != line.size()) line = std::string(v);
   return true;
 }
@@ -129,8 +135,7 @@ bool UrlInput::NextIsReady() const {
   for (size_t at = pos_;;) {
     const size_t nl = buf_.find('\n', at);
     if (nl == std::string::npos) return false;
-    absl::string_view line = absl::StripAsciiWhitespace(absl::string_view(buf_).substr(at, nl - at));
-    if (!line.empty() && line.front() != '#') return true;
+    if (!UrlOfLine(absl::string_view(buf_).substr(at, nl - at)).empty()) return true;
     at = nl + 1;
   }
 }
