@@ -2,9 +2,7 @@
 // (ToThread jobs) and cancels what can never finish; kCancel cancels every live task and waits
 // for it, so frames and what they hold are released.
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -17,23 +15,7 @@
 namespace corio {
 namespace {
 
-class Gate {
- public:
-  void Open() {
-    std::lock_guard<std::mutex> lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return open_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
+using ::corio::testing::Gate;
 
 TEST(LoopGroupShutdownTest, DrainWaitsForToThreadJobs) {
   LoopGroup::Options options;

@@ -3,6 +3,8 @@
 #ifndef CORIO_TASKS_TASKS_TEST_UTIL_H_
 #define CORIO_TASKS_TASKS_TEST_UTIL_H_
 
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,26 @@
 #include "testing/run_task.h"
 
 namespace corio::testing {
+
+// Blocks threads (a thread pool's, a test's) in Wait() until Open(). A mutex and condition
+// variable: ThreadSanitizer sees through them, unlike std::future's futex waits.
+class Gate {
+ public:
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
 
 // A child task for combinator tests: sleeps `ms`, then returns `value` (or fails with `error`
 // if it is not OK), and logs "<name> done" or "<name> cancelled" on its way out, so a test can

@@ -1,9 +1,7 @@
 #include "tasks/to_thread.h"
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -13,6 +11,7 @@
 #include "tasks/run.h"
 #include "tasks/sleep.h"
 #include "tasks/spawn.h"
+#include "tasks/tasks_test_util.h"
 #include "testing/run_task.h"
 #include "testing/status_matchers.h"
 
@@ -55,25 +54,7 @@ TEST(ToThreadTest, StatusResultsPassThroughAndExceptionsAreRethrown) {
               StatusIs(absl::StatusCode::kAborted, "blocking call failed"));
 }
 
-// Blocks pool threads until Open(). (A mutex and condition variable: ThreadSanitizer sees
-// through them, unlike std::future's futex waits.)
-class Gate {
- public:
-  void Open() {
-    std::lock_guard<std::mutex> lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-  void Wait() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [this] { return open_; });
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
+using ::corio::testing::Gate;
 
 // Cancel resumes the task at once, without waiting for the blocking call: the gate the call
 // waits on is opened in the same callback as the cancel, so a ToThread that waited for the call
